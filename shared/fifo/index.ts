@@ -1,0 +1,10 @@
+/** The pure FIFO engine: no I/O. See README "FIFO rules" and DESIGN.md §2. */
+export { SymbolBook, TradeOrderError, UnmatchedSellError } from './book.ts';
+export { computeFifo, type FifoResult } from './compute.ts';
+export * from './decimal.ts';
+export { lotCost, openLot } from './gains.ts';
+export { compareCodePoints, compareLots, compareTradeKeys, compareTrades } from './order.ts';
+export * from './output.ts';
+export { canonicalTime, TimeFormatError } from './time.ts';
+export { normaliseSide, parseTrades, type RawTrade, TRADE_FIELDS } from './trade-input.ts';
+export type * from './types.ts';

@@ -1,0 +1,121 @@
+/**
+ * Validation at the edge: raw trade fields (text) into engine trades. Every problem is
+ * reported, one message per bad row, naming the row and its order_id; nothing partial is
+ * returned when any row is bad.
+ */
+import { NumberFormatError, parseScaled } from './decimal.ts';
+import { canonicalTime, TimeFormatError } from './time.ts';
+import type { Side, Trade } from './types.ts';
+
+export const TRADE_FIELDS = ['order_id', 'symbol', 'side', 'order_time', 'price', 'size', 'fee'] as const;
+
+export type RawTrade = Record<string, unknown>;
+
+export interface ParsedTrades {
+  readonly trades: Trade[];
+  /** One message per bad row; empty when every row is valid. */
+  readonly errors: string[];
+}
+
+/** Normalises a side the way the database's trade source does: trimmed, lower case. */
+export function normaliseSide(side: string): Side | null {
+  const normalised = side.trim().toLowerCase();
+  return normalised === 'buy' || normalised === 'sell' ? normalised : null;
+}
+
+/**
+ * @param rowLabel names a row in messages, e.g. `trade 3` or `line 4`
+ */
+export function parseTrades(rows: readonly RawTrade[], rowLabel: (index: number) => string): ParsedTrades {
+  const trades: Trade[] = [];
+  const errors: string[] = [];
+  const firstSeen = new Map<string, string>();
+  rows.forEach((row, index) => {
+    const problems: string[] = [];
+    const text = (field: string): string | null => {
+      if (!(field in row) || row[field] === undefined) {
+        problems.push(`missing field ${field}`);
+        return null;
+      }
+      const value = row[field];
+      if (typeof value === 'number') {
+        problems.push(
+          `${field} must be a decimal string, not the JSON number ${value} (precision may be lost)`,
+        );
+        return null;
+      }
+      if (value !== null && typeof value !== 'string') {
+        problems.push(`${field} must be a string`);
+        return null;
+      }
+      return value ?? '';
+    };
+    const required = (field: string): string | null => {
+      const value = text(field);
+      if (value !== null && value.trim() === '') {
+        problems.push(`${field} is empty`);
+        return null;
+      }
+      return value;
+    };
+    const amount = (field: string, allowZero: boolean): bigint | null => {
+      const value = field === 'fee' ? text(field) : required(field);
+      if (value === null) return null;
+      if (field === 'fee' && value.trim() === '') return 0n;
+      try {
+        const parsed = parseScaled(value);
+        if (parsed < 0n || (!allowZero && parsed === 0n)) {
+          problems.push(
+            `${field} must be ${allowZero ? 'zero or more' : 'greater than zero'}, got "${value}"`,
+          );
+          return null;
+        }
+        return parsed;
+      } catch (error) {
+        if (!(error instanceof NumberFormatError)) throw error;
+        problems.push(`${field} ${error.message}`);
+        return null;
+      }
+    };
+
+    const orderId = required('order_id');
+    const symbol = required('symbol');
+    const sideText = required('side');
+    const side = sideText === null ? null : normaliseSide(sideText);
+    if (sideText !== null && side === null) problems.push(`side must be buy or sell, got "${sideText}"`);
+    const timeText = required('order_time');
+    let time: string | null = null;
+    if (timeText !== null) {
+      try {
+        time = canonicalTime(timeText);
+      } catch (error) {
+        if (!(error instanceof TimeFormatError)) throw error;
+        problems.push(`order_time ${error.message}`);
+      }
+    }
+    const price = amount('price', false);
+    const size = amount('size', false);
+    const fee = amount('fee', true);
+
+    const label = `${rowLabel(index)}${orderId ? ` (order_id ${orderId})` : ''}`;
+    if (orderId !== null) {
+      const earlier = firstSeen.get(orderId);
+      if (earlier) problems.push(`duplicate order_id, first seen at ${earlier}`);
+      else firstSeen.set(orderId, rowLabel(index));
+    }
+    if (problems.length > 0) {
+      errors.push(`${label}: ${problems.join('; ')}`);
+      return;
+    }
+    trades.push({
+      orderId: orderId!,
+      symbol: symbol!,
+      side: side!,
+      time: time!,
+      price: price!,
+      size: size!,
+      fee: fee!,
+    });
+  });
+  return errors.length > 0 ? { trades: [], errors } : { trades, errors };
+}
