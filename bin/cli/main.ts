@@ -1,7 +1,10 @@
 /** The operator CLI. Each command is a thin wrapper over shared/. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseScaled } from '../../shared/fifo/index.ts';
+import { ConfigError } from '../../shared/jobs/index.ts';
+import { registerDemoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
+import { registerJobCommands } from './jobs.ts';
 import { replay } from './replay.ts';
 
 function collectDust(value: string, previous: Map<string, bigint>): Map<string, bigint> {
@@ -36,20 +39,25 @@ program
       .choices(['row', 'error'])
       .default('row'),
   )
-  .option(
-    '--dust <SYMBOL=AMOUNT>',
-    'write off unmatched remainders smaller than AMOUNT for SYMBOL (repeatable)',
-    collectDust,
-    new Map<string, bigint>(),
+  .addOption(
+    new Option(
+      '--dust <SYMBOL=AMOUNT>',
+      'write off unmatched remainders smaller than AMOUNT for SYMBOL (repeatable)',
+    )
+      .argParser(collectDust)
+      .default(new Map<string, bigint>(), 'none'),
   )
   .action(async (file: string, options) => {
     process.stdout.write(await replay(file, options));
   });
 
+registerJobCommands(program);
+registerDemoCommand(program);
+
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof CliError) {
+  if (error instanceof CliError || error instanceof ConfigError) {
     process.stderr.write(`fifo: ${error.message}\n`);
     process.exitCode = 1;
   } else {

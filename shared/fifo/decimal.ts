@@ -32,6 +32,7 @@ export function divHalfEven(n: bigint, d: bigint): bigint {
   return q;
 }
 
+const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 const DECIMAL_SYNTAX = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 export class NumberFormatError extends Error {
@@ -44,6 +45,11 @@ export class NumberFormatError extends Error {
  * empty) or that has more decimal places than the scale can hold exactly.
  */
 export function parseScaled(text: string, scale: number = QTY_SCALE): bigint {
+  // Fast path for the common plain form ("123.45"), which needs no decimal.js object.
+  const plain = PLAIN_DECIMAL.exec(text);
+  if (plain && (plain[2]?.length ?? 0) <= scale) {
+    return BigInt(plain[1]! + (plain[2] ?? '').padEnd(scale, '0'));
+  }
   const trimmed = text.trim();
   if (!DECIMAL_SYNTAX.test(trimmed)) throw new NumberFormatError(`"${text}" is not a decimal number`);
   const value = new Decimal(trimmed);

@@ -6,5 +6,12 @@ export { lotCost, openLot } from './gains.ts';
 export { compareCodePoints, compareLots, compareTradeKeys, compareTrades } from './order.ts';
 export * from './output.ts';
 export { canonicalTime, TimeFormatError } from './time.ts';
-export { normaliseSide, parseTrades, type RawTrade, TRADE_FIELDS } from './trade-input.ts';
+export {
+  type CheckedTrade,
+  normaliseSide,
+  parseTrade,
+  parseTrades,
+  type RawTrade,
+  TRADE_FIELDS,
+} from './trade-input.ts';
 export type * from './types.ts';

@@ -23,91 +23,80 @@ export function normaliseSide(side: string): Side | null {
   return normalised === 'buy' || normalised === 'sell' ? normalised : null;
 }
 
+/** A row checked on its own: the trade, or every problem found with it. */
+export type CheckedTrade = { trade: Trade; problems?: undefined } | { trade?: undefined; problems: string[] };
+
 /**
- * @param rowLabel names a row in messages, e.g. `trade 3` or `line 4`
+ * Checks one raw row. `timeIsCanonical` skips time parsing for rows whose order_time the
+ * database already formatted canonically (see time.ts).
  */
-export function parseTrades(rows: readonly RawTrade[], rowLabel: (index: number) => string): ParsedTrades {
-  const trades: Trade[] = [];
-  const errors: string[] = [];
-  const firstSeen = new Map<string, string>();
-  rows.forEach((row, index) => {
-    const problems: string[] = [];
-    const text = (field: string): string | null => {
-      if (!(field in row) || row[field] === undefined) {
-        problems.push(`missing field ${field}`);
+export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade {
+  const problems: string[] = [];
+  const text = (field: string): string | null => {
+    if (!(field in row) || row[field] === undefined) {
+      problems.push(`missing field ${field}`);
+      return null;
+    }
+    const value = row[field];
+    if (typeof value === 'number') {
+      problems.push(
+        `${field} must be a decimal string, not the JSON number ${value} (precision may be lost)`,
+      );
+      return null;
+    }
+    if (value !== null && typeof value !== 'string') {
+      problems.push(`${field} must be a string`);
+      return null;
+    }
+    return value ?? '';
+  };
+  const required = (field: string): string | null => {
+    const value = text(field);
+    if (value !== null && value.trim() === '') {
+      problems.push(`${field} is empty`);
+      return null;
+    }
+    return value;
+  };
+  const amount = (field: string, allowZero: boolean): bigint | null => {
+    const value = field === 'fee' ? text(field) : required(field);
+    if (value === null) return null;
+    if (field === 'fee' && value.trim() === '') return 0n;
+    try {
+      const parsed = parseScaled(value);
+      if (parsed < 0n || (!allowZero && parsed === 0n)) {
+        problems.push(`${field} must be ${allowZero ? 'zero or more' : 'greater than zero'}, got "${value}"`);
         return null;
       }
-      const value = row[field];
-      if (typeof value === 'number') {
-        problems.push(
-          `${field} must be a decimal string, not the JSON number ${value} (precision may be lost)`,
-        );
-        return null;
-      }
-      if (value !== null && typeof value !== 'string') {
-        problems.push(`${field} must be a string`);
-        return null;
-      }
-      return value ?? '';
-    };
-    const required = (field: string): string | null => {
-      const value = text(field);
-      if (value !== null && value.trim() === '') {
-        problems.push(`${field} is empty`);
-        return null;
-      }
-      return value;
-    };
-    const amount = (field: string, allowZero: boolean): bigint | null => {
-      const value = field === 'fee' ? text(field) : required(field);
-      if (value === null) return null;
-      if (field === 'fee' && value.trim() === '') return 0n;
-      try {
-        const parsed = parseScaled(value);
-        if (parsed < 0n || (!allowZero && parsed === 0n)) {
-          problems.push(
-            `${field} must be ${allowZero ? 'zero or more' : 'greater than zero'}, got "${value}"`,
-          );
-          return null;
-        }
-        return parsed;
-      } catch (error) {
-        if (!(error instanceof NumberFormatError)) throw error;
-        problems.push(`${field} ${error.message}`);
-        return null;
-      }
-    };
+      return parsed;
+    } catch (error) {
+      if (!(error instanceof NumberFormatError)) throw error;
+      problems.push(`${field} ${error.message}`);
+      return null;
+    }
+  };
 
-    const orderId = required('order_id');
-    const symbol = required('symbol');
-    const sideText = required('side');
-    const side = sideText === null ? null : normaliseSide(sideText);
-    if (sideText !== null && side === null) problems.push(`side must be buy or sell, got "${sideText}"`);
-    const timeText = required('order_time');
-    let time: string | null = null;
-    if (timeText !== null) {
-      try {
-        time = canonicalTime(timeText);
-      } catch (error) {
-        if (!(error instanceof TimeFormatError)) throw error;
-        problems.push(`order_time ${error.message}`);
-      }
+  const orderId = required('order_id');
+  const symbol = required('symbol');
+  const sideText = required('side');
+  const side = sideText === null ? null : normaliseSide(sideText);
+  if (sideText !== null && side === null) problems.push(`side must be buy or sell, got "${sideText}"`);
+  const timeText = required('order_time');
+  let time: string | null = null;
+  if (timeText !== null) {
+    try {
+      time = timeIsCanonical ? timeText : canonicalTime(timeText);
+    } catch (error) {
+      if (!(error instanceof TimeFormatError)) throw error;
+      problems.push(`order_time ${error.message}`);
     }
-    const price = amount('price', false);
-    const size = amount('size', false);
-    const fee = amount('fee', true);
-
-    const label = `${rowLabel(index)}${orderId ? ` (order_id ${orderId})` : ''}`;
-    if (orderId !== null) {
-      const earlier = firstSeen.get(orderId);
-      if (earlier) problems.push(`duplicate order_id, first seen at ${earlier}`);
-      else firstSeen.set(orderId, rowLabel(index));
-    }
-    if (problems.length > 0) {
-      errors.push(`${label}: ${problems.join('; ')}`);
-      return;
-    }
-    trades.push({
+  }
+  const price = amount('price', false);
+  const size = amount('size', false);
+  const fee = amount('fee', true);
+  if (problems.length > 0) return { problems };
+  return {
+    trade: {
       orderId: orderId!,
       symbol: symbol!,
       side: side!,
@@ -115,7 +104,32 @@ export function parseTrades(rows: readonly RawTrade[], rowLabel: (index: number)
       price: price!,
       size: size!,
       fee: fee!,
-    });
+    },
+  };
+}
+
+/**
+ * Checks a whole input: every row, and that no order_id repeats.
+ * @param rowLabel names a row in messages, e.g. `trade 3` or `line 4`
+ */
+export function parseTrades(rows: readonly RawTrade[], rowLabel: (index: number) => string): ParsedTrades {
+  const trades: Trade[] = [];
+  const errors: string[] = [];
+  const firstSeen = new Map<string, string>();
+  rows.forEach((row, index) => {
+    const checked = parseTrade(row);
+    const problems = checked.problems ?? [];
+    const orderId = typeof row.order_id === 'string' && row.order_id.trim() !== '' ? row.order_id : null;
+    if (orderId !== null) {
+      const earlier = firstSeen.get(orderId);
+      if (earlier) problems.push(`duplicate order_id, first seen at ${earlier}`);
+      else firstSeen.set(orderId, rowLabel(index));
+    }
+    if (problems.length > 0) {
+      errors.push(`${rowLabel(index)}${orderId ? ` (order_id ${orderId})` : ''}: ${problems.join('; ')}`);
+      return;
+    }
+    trades.push(checked.trade!);
   });
   return errors.length > 0 ? { trades: [], errors } : { trades, errors };
 }

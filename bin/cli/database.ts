@@ -1,0 +1,61 @@
+/**
+ * The database a command runs against: DATABASE_URL, or with none an embedded PostgreSQL
+ * (PGlite) kept in FIFO_EMBEDDED_DIR (default ./.fifo-data), so the CLI works with no server.
+ */
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../shared/db/embedded.ts';
+import { migrate } from '../../shared/db/migrate.ts';
+import { type Database, openDatabase, redactUrl } from '../../shared/db/pool.ts';
+import { CliError } from './errors.ts';
+
+export interface CliDatabase extends Database {
+  /** Where it is, without the password. */
+  readonly description: string;
+}
+
+export async function withDatabase<T>(
+  work: (db: CliDatabase) => Promise<T>,
+  options: { embeddedDir?: string | null; quiet?: boolean } = {},
+): Promise<T> {
+  const url = process.env.DATABASE_URL;
+  let embedded: EmbeddedPostgres | null = null;
+  let connectionString: string;
+  let description: string;
+  if (url) {
+    connectionString = url;
+    description = redactUrl(url);
+  } else {
+    const dir =
+      options.embeddedDir === undefined
+        ? (process.env.FIFO_EMBEDDED_DIR ?? '.fifo-data')
+        : options.embeddedDir;
+    embedded = await startEmbeddedPostgres(dir ?? undefined);
+    connectionString = embedded.connectionString;
+    description = dir
+      ? `embedded PostgreSQL in ${dir} (no DATABASE_URL)`
+      : 'embedded in-memory PostgreSQL (no DATABASE_URL)';
+    if (!options.quiet) process.stderr.write(`fifo: using the ${description}\n`);
+  }
+  let db: Database;
+  try {
+    // PGlite is a single session: one connection, which every user of the pool queues for.
+    db = await openDatabase({ connectionString, max: embedded ? 1 : 2 });
+  } catch (error) {
+    await embedded?.stop();
+    throw new CliError(`cannot connect to ${description}: ${(error as Error).message}`);
+  }
+  try {
+    // The embedded database is fifo-ledger's own: keep its schema current without a step.
+    if (embedded) {
+      const client = await db.pool.connect();
+      try {
+        await migrate(client);
+      } finally {
+        client.release();
+      }
+    }
+    return await work({ ...db, description });
+  } finally {
+    await db.close();
+    await embedded?.stop();
+  }
+}

@@ -1,0 +1,125 @@
+/** fifo_allocations: the slices of every sell, per version. */
+import type pg from 'pg';
+import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import type { BulkTarget } from './bulk.ts';
+import { numericText, utcText } from './sql.ts';
+
+export const ALLOCATION_TARGET: BulkTarget = {
+  table: 'fifo_allocations',
+  columns: [...ALLOCATION_COLUMNS, 'allocation_version', 'allocation_batch_id'],
+  types: [
+    'varchar',
+    'varchar',
+    'varchar',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'numeric',
+    'timestamptz',
+    'timestamptz',
+    'text',
+    'int',
+    'uuid',
+  ],
+};
+
+export function allocationValues(row: AllocationRow, version: number, batchId: string): (string | null)[] {
+  return [...ALLOCATION_COLUMNS.map((c) => row[c]), String(version), batchId];
+}
+
+/** A stored allocation's identity within a version: one row per (sell, lot); null lot = unmatched. */
+export const allocationKey = (row: Pick<AllocationRow, 'sell_order_id' | 'buy_order_id'>): string =>
+  `${row.sell_order_id}\u0000${row.buy_order_id ?? ''}`;
+
+const USD_OR_QTY = new Set([
+  'allocated_size',
+  'buy_price',
+  'sell_price',
+  'buy_fees_per_unit',
+  'sell_fees_per_unit',
+  'cost_basis_usd',
+  'proceeds_usd',
+  'net_proceeds_usd',
+  'pnl_usd',
+]);
+
+const STORED_SELECT = ALLOCATION_COLUMNS.map((c) =>
+  USD_OR_QTY.has(c) ? `${numericText(c)} AS ${c}` : c.endsWith('_time') ? `${utcText(c)} AS ${c}` : c,
+).join(', ');
+
+export interface StoredAllocation extends AllocationRow {
+  readonly id: string;
+}
+
+/** A symbol's stored allocations in canonical text, for comparison with computed rows. */
+export async function readStoredAllocations(
+  client: pg.ClientBase,
+  version: number,
+  symbol: string,
+): Promise<StoredAllocation[]> {
+  const { rows } = await client.query<StoredAllocation>(
+    `SELECT id::text AS id, ${STORED_SELECT} FROM fifo_allocations
+     WHERE allocation_version = $1 AND symbol = $2`,
+    [version, symbol],
+  );
+  return rows;
+}
+
+export async function deleteAllocationsById(client: pg.ClientBase, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await client.query('DELETE FROM fifo_allocations WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** Deletes every allocation of a symbol in a version (the symbol has no trades any more). */
+export async function deleteSymbolAllocations(
+  client: pg.ClientBase,
+  version: number,
+  symbol: string,
+): Promise<number> {
+  const { rowCount } = await client.query(
+    'DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = $2',
+    [version, symbol],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Removes the allocations of a symbol's sells at or after `fromTime` and gives their slices
+ * back to the lots they came from (lots bought before `fromTime`; later lots are rebuilt).
+ * Exact: the stored slices are added back as they were taken.
+ */
+export async function removeAllocationsFrom(
+  client: pg.ClientBase,
+  version: number,
+  symbol: string,
+  fromTime: string,
+): Promise<{ removed: number; removedPnl: string }> {
+  const { rows } = await client.query<{ removed: string; removed_pnl: string }>(
+    `WITH removed AS (
+       DELETE FROM fifo_allocations
+       WHERE allocation_version = $1 AND symbol = $2 AND sell_time >= $3::timestamptz
+       RETURNING buy_order_id, allocated_size, cost_basis_usd, pnl_usd
+     ), given AS (
+       SELECT buy_order_id, sum(allocated_size) AS size, sum(cost_basis_usd) AS cost
+       FROM removed WHERE buy_order_id IS NOT NULL GROUP BY buy_order_id
+     ), restored AS (
+       UPDATE fifo_lots l
+       SET remaining_size = l.remaining_size + g.size,
+           remaining_cost_usd = l.remaining_cost_usd + g.cost,
+           updated_at = now()
+       FROM given g
+       WHERE l.allocation_version = $1 AND l.buy_order_id = g.buy_order_id AND l.buy_time < $3::timestamptz
+       RETURNING l.buy_order_id
+     )
+     SELECT (SELECT count(*) FROM removed)::text AS removed,
+            (SELECT coalesce(sum(pnl_usd), 0) FROM removed)::text AS removed_pnl,
+            (SELECT count(*) FROM restored)::text AS restored`,
+    [version, symbol, fromTime],
+  );
+  return { removed: Number(rows[0]!.removed), removedPnl: rows[0]!.removed_pnl };
+}

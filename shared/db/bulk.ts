@@ -1,0 +1,60 @@
+/**
+ * Bulk writes: COPY FROM STDIN (pg-copy-streams) on a real server, batched
+ * INSERT ... SELECT FROM unnest(...) where COPY is unavailable (PGlite's socket).
+ */
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+export interface BulkTarget {
+  readonly table: string;
+  readonly columns: readonly string[];
+  /** SQL type of each column, for the unnest path. */
+  readonly types: readonly string[];
+}
+
+const UNNEST_BATCH = 5_000;
+
+function copyText(value: string | null): string {
+  if (value === null) return '\\N';
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+/** Inserts rows of text values (null for NULL) into `target`. */
+export async function bulkInsert(
+  client: pg.ClientBase,
+  supportsCopy: boolean,
+  target: BulkTarget,
+  rows: readonly (readonly (string | null)[])[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  if (supportsCopy) {
+    const sql = `COPY ${target.table} (${target.columns.join(', ')}) FROM STDIN`;
+    const stream = client.query(copyFrom(sql));
+    async function* lines() {
+      let chunk = '';
+      for (const row of rows) {
+        chunk += `${row.map(copyText).join('\t')}\n`;
+        if (chunk.length > 1 << 16) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
+    }
+    await pipeline(lines, stream);
+    return;
+  }
+  const params = target.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const casts = target.columns.map((c, i) => `u.c${i}::${target.types[i]}`).join(', ');
+  const aliases = target.columns.map((_, i) => `c${i}`).join(', ');
+  const sql = `INSERT INTO ${target.table} (${target.columns.join(', ')})
+    SELECT ${casts} FROM unnest(${params}) AS u(${aliases})`;
+  for (let start = 0; start < rows.length; start += UNNEST_BATCH) {
+    const batch = rows.slice(start, start + UNNEST_BATCH);
+    const columns = target.columns.map((_, i) => batch.map((row) => row[i] ?? null));
+    await client.query(sql, columns);
+  }
+}

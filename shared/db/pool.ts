@@ -1,0 +1,46 @@
+/** Connections: one pg pool per process (per Lambda container), and what the server can do. */
+import pg from 'pg';
+
+export interface DatabaseConfig {
+  /** postgres://user:password@host:port/database */
+  readonly connectionString: string;
+  /** TLS options; undefined means whatever the connection string says (e.g. sslmode). */
+  readonly ssl?: pg.ConnectionConfig['ssl'];
+  /** Pool size. @default 2 (the jobs use one connection; one spare for health reads) */
+  readonly max?: number;
+  readonly applicationName?: string;
+}
+
+/** A pool plus the server features the jobs adapt to. */
+export interface Database {
+  readonly pool: pg.Pool;
+  /** COPY FROM STDIN works (a real server); false through PGlite's socket, which lacks it. */
+  readonly supportsCopy: boolean;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: config.connectionString,
+    ssl: config.ssl,
+    max: config.max ?? 2,
+    application_name: config.applicationName ?? 'fifo-ledger',
+    idleTimeoutMillis: 60_000,
+  });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => {});
+  const { rows } = await pool.query<{ version: string }>('SELECT version() AS version');
+  const supportsCopy = !/PGlite/i.test(rows[0]?.version ?? '');
+  return { pool, supportsCopy, close: () => pool.end() };
+}
+
+/** Describes a connection string without its password, for logs and errors. */
+export function redactUrl(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparseable connection string)';
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The full rebuild (nightly): recompute every symbol from the trade source, compare with
+ * what the version has stored, apply only the differences and report them as drift.
+ *
+ * One connection, one transaction: trades stream through a cursor (bounded memory) while
+ * the same connection writes; the run commits all of its work or none of it.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import {
+  ALLOCATION_TARGET,
+  allocationValues,
+  deleteAllocationsById,
+  readStoredAllocations,
+} from '../db/allocations.ts';
+import { bulkInsert } from '../db/bulk.ts';
+import {
+  deleteLotsById,
+  LOT_TARGET,
+  lotText,
+  lotValues,
+  readStoredLots,
+  upsertLots,
+  writeRemainingSizes,
+} from '../db/lots.ts';
+import type { Database } from '../db/pool.ts';
+import {
+  deleteProgress,
+  markFullRebuild,
+  registerVersion,
+  type SymbolProgress,
+  storedSymbols,
+  writeProgress,
+} from '../db/progress.ts';
+import { replaceRejections } from '../db/rejections.ts';
+import {
+  emptyCounts,
+  failAbandonedRuns,
+  insertRun,
+  type RunCounts,
+  type RunStart,
+  tryLockVersion,
+  unlockVersion,
+  updateRun,
+} from '../db/run-log.ts';
+import {
+  checkSourceRow,
+  type RejectedTrade,
+  SOURCE_ORDER,
+  type SourceRow,
+  TradeCursor,
+} from '../db/trades.ts';
+import {
+  type Allocation,
+  allocationRow,
+  formatUsd,
+  type Lot,
+  realizedPnl,
+  SymbolBook,
+  type Trade,
+} from '../fifo/index.ts';
+import { type JobOptions, REJECTIONS_LOGGED, silentLogger } from './context.ts';
+import { failRun, type RunOutcome } from './outcome.ts';
+import { diffAllocations, diffLots, formatPnlDifference } from './reconcile.ts';
+import { remainingSizeUpdates } from './remaining-size.ts';
+
+export interface FullRebuildOptions extends JobOptions {
+  /** Compute and report the drift, change nothing. @default false */
+  readonly dryRun?: boolean;
+}
+
+export interface FullRebuildResult extends RunOutcome {
+  readonly mode: 'full';
+  readonly dryRun: boolean;
+  readonly trades: number;
+  /** Allocation rows the version holds after the run (computed rows in a dry run). */
+  readonly allocations: number;
+  readonly symbols: number;
+  readonly rejectedTrades: number;
+  readonly drift: {
+    readonly rowsAdded: number;
+    readonly rowsRemoved: number;
+    readonly rowsChanged: number;
+    /** Allocation and lot rows that differed. */
+    readonly rows: number;
+    /** Σ |Δ pnl| over differing allocation rows, exact decimal text. */
+    readonly usd: string;
+    readonly lotRows: number;
+  };
+  readonly realizedPnlUsd: string;
+}
+
+const FETCH_ROWS = 10_000;
+const FLUSH_ROWS = 20_000;
+
+export async function runFullRebuild(db: Database, options: FullRebuildOptions): Promise<FullRebuildResult> {
+  const client = await db.pool.connect();
+  try {
+    if (!(await tryLockVersion(client, options.version))) {
+      return skipped(client, options);
+    }
+    try {
+      return await fullRebuildLocked(db, client, options);
+    } finally {
+      await unlockVersion(client, options.version).catch(() => {});
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function skipped(client: pg.ClientBase, options: FullRebuildOptions): Promise<FullRebuildResult> {
+  const run = runStart(options, randomUUID());
+  const runId = options.dryRun
+    ? null
+    : await insertRun(client, run, 'skipped', 'busy: another run holds the lock');
+  (options.logger ?? silentLogger).info('full rebuild skipped: another run of this version is in progress', {
+    version: options.version,
+  });
+  return { ...emptyResult(options, runId), status: 'skipped' };
+}
+
+const runStart = (options: FullRebuildOptions, batchId: string): RunStart => ({
+  mode: 'full',
+  version: options.version,
+  batchId,
+  triggeredBy: options.triggeredBy ?? 'cli',
+  dryRun: options.dryRun ?? false,
+});
+
+function emptyResult(options: FullRebuildOptions, runId: string | null): FullRebuildResult {
+  return {
+    mode: 'full',
+    status: 'completed',
+    runId,
+    version: options.version,
+    dryRun: options.dryRun ?? false,
+    durationMs: 0,
+    trades: 0,
+    allocations: 0,
+    symbols: 0,
+    rejectedTrades: 0,
+    drift: { rowsAdded: 0, rowsRemoved: 0, rowsChanged: 0, rows: 0, usd: '0', lotRows: 0 },
+    realizedPnlUsd: '0',
+  };
+}
+
+/** The rebuild proper; the caller holds the version's lock on `client`. */
+export async function fullRebuildLocked(
+  db: Database,
+  client: pg.PoolClient,
+  options: FullRebuildOptions,
+): Promise<FullRebuildResult> {
+  const started = Date.now();
+  const logger = options.logger ?? silentLogger;
+  const dryRun = options.dryRun ?? false;
+  const { version } = options;
+  const batchId = randomUUID();
+  let runId: string | null = null;
+  if (!dryRun) {
+    await failAbandonedRuns(client, version);
+    // Registered (and committed) before the snapshot: every later change is captured for it.
+    await registerVersion(client, version);
+    runId = await insertRun(client, runStart(options, batchId), 'running');
+  }
+  logger.info('full rebuild started', { version, dryRun, runId });
+
+  const counts = emptyCounts();
+  const state = new RebuildState(db, client, version, batchId, dryRun);
+  try {
+    await client.query('BEGIN');
+    // Changes visible now are covered by the cursor's snapshot, taken just after.
+    const { rows: changes } = await client.query<{ id: string }>(
+      'SELECT change_id::text AS id FROM fifo_trade_changes WHERE allocation_version = $1',
+      [version],
+    );
+    const cursor = await TradeCursor.open(
+      client,
+      'fifo_full_trades',
+      '',
+      [],
+      `symbol COLLATE "C", ${SOURCE_ORDER}`,
+    );
+    const leftover = new Set(await storedSymbols(client, version));
+    // With nothing stored there is nothing to drift from: this is the version's first build.
+    const firstBuild = leftover.size === 0;
+    let symbol: SymbolRun | null = null;
+    for (;;) {
+      const rows = await cursor.next(FETCH_ROWS);
+      for (const row of rows) {
+        if (symbol === null || symbol.symbol !== row.symbol) {
+          if (symbol) await state.finishSymbol(symbol, counts);
+          symbol = new SymbolRun(row.symbol, new SymbolBook(row.symbol, [], options.engine));
+          leftover.delete(row.symbol);
+        }
+        symbol.add(row, counts, state.rejected);
+      }
+      state.tradesRead += rows.length;
+      options.onProgress?.(state.tradesRead);
+      if (rows.length < FETCH_ROWS) break;
+    }
+    if (symbol) await state.finishSymbol(symbol, counts);
+    for (const gone of leftover) await state.removeSymbol(gone, counts);
+    await state.flush();
+
+    if (!dryRun) {
+      await replaceRejections(client, state.rejected);
+      await client.query('DELETE FROM fifo_trade_changes WHERE change_id = ANY($1::bigint[])', [
+        changes.map((c) => c.id),
+      ]);
+      counts.changesConsumed = changes.length;
+      await markFullRebuild(client, version);
+    }
+    counts.tradesRejected = state.rejected.length;
+    counts.driftUsd = formatPnlDifference(state.pnlDifference);
+    if (firstBuild) {
+      Object.assign(counts, { driftRowsAdded: 0, driftRowsRemoved: 0, driftRowsChanged: 0, driftUsd: '0' });
+      state.lotDriftRows = 0;
+    }
+    counts.totalPnl = formatUsd(state.realizedPnl);
+    if (runId) await updateRun(client, runId, counts, { status: 'completed' });
+    await client.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+  } catch (error) {
+    await failRun(db, client, runId, counts, error, logger, 'full rebuild');
+    throw error;
+  }
+  logRejections(logger, state.rejected);
+  const driftRows =
+    counts.driftRowsAdded + counts.driftRowsRemoved + counts.driftRowsChanged + state.lotDriftRows;
+  const result: FullRebuildResult = {
+    mode: 'full',
+    status: 'completed',
+    runId,
+    version,
+    dryRun,
+    durationMs: Date.now() - started,
+    trades: state.tradesRead,
+    allocations: state.allocationCount,
+    symbols: counts.symbolsProcessed,
+    rejectedTrades: state.rejected.length,
+    drift: {
+      rowsAdded: counts.driftRowsAdded,
+      rowsRemoved: counts.driftRowsRemoved,
+      rowsChanged: counts.driftRowsChanged,
+      rows: driftRows,
+      usd: counts.driftUsd,
+      lotRows: state.lotDriftRows,
+    },
+    realizedPnlUsd: counts.totalPnl,
+  };
+  (driftRows > 0 ? logger.warn : logger.info).call(logger, 'full rebuild completed', {
+    ...result,
+    drift: result.drift,
+  });
+  return result;
+}
+
+export function logRejections(
+  logger: JobOptions['logger'] & object,
+  rejected: readonly RejectedTrade[],
+): void {
+  for (const r of rejected.slice(0, REJECTIONS_LOGGED)) {
+    logger.warn('trade rejected', { order_id: r.orderId, symbol: r.symbol, reason: r.reason });
+  }
+  if (rejected.length > REJECTIONS_LOGGED) {
+    logger.warn(`${rejected.length - REJECTIONS_LOGGED} more trades rejected; see fifo_rejected_trades`);
+  }
+}
+
+/** One symbol's trades fed through its book. */
+class SymbolRun {
+  readonly allocations: Allocation[] = [];
+  readonly buys: { orderId: string; stored: string | null }[] = [];
+  last: SourceRow | null = null;
+
+  constructor(
+    readonly symbol: string,
+    readonly book: SymbolBook,
+  ) {}
+
+  add(row: SourceRow, counts: RunCounts, rejected: RejectedTrade[]): void {
+    this.last = row;
+    const checked = checkSourceRow(row);
+    if ('rejected' in checked) {
+      rejected.push(checked.rejected);
+      return;
+    }
+    const trade: Trade = checked.trade;
+    this.book.apply(trade, this.allocations);
+    if (trade.side === 'buy') {
+      counts.buysProcessed++;
+      this.buys.push({ orderId: trade.orderId, stored: row.remaining_size });
+    } else {
+      counts.sellsProcessed++;
+    }
+  }
+
+  lots(): Lot[] {
+    return [...this.book.takeClosedLots(), ...this.book.openLots()];
+  }
+}
+
+/** Pending writes and totals across symbols, flushed in bulk. */
+class RebuildState {
+  tradesRead = 0;
+  allocationCount = 0;
+  lotDriftRows = 0;
+  pnlDifference = 0n;
+  realizedPnl = 0n;
+  readonly rejected: RejectedTrade[] = [];
+  private inserts: (string | null)[][] = [];
+  private deleteIds: string[] = [];
+  private lotInserts: (string | null)[][] = [];
+  private lotUpserts: ReturnType<typeof lotText>[] = [];
+  private lotDeletes: string[] = [];
+  private remaining: { orderId: string; remaining: string }[] = [];
+  private progress: SymbolProgress[] = [];
+  private emptied: string[] = [];
+
+  constructor(
+    private readonly db: Database,
+    private readonly client: pg.ClientBase,
+    private readonly version: number,
+    private readonly batchId: string,
+    private readonly dryRun: boolean,
+  ) {}
+
+  async finishSymbol(run: SymbolRun, counts: RunCounts): Promise<void> {
+    const computed = run.allocations.map(allocationRow);
+    const lots = run.lots();
+    const lotTexts = lots.map(lotText);
+    this.realizedPnl += realizedPnl(run.allocations);
+    this.allocationCount += computed.length;
+    counts.symbolsProcessed++;
+    counts.allocationsCreated += computed.length;
+
+    const diff = diffAllocations(
+      computed,
+      await readStoredAllocations(this.client, this.version, run.symbol),
+    );
+    counts.driftRowsAdded += diff.added;
+    counts.driftRowsRemoved += diff.removed;
+    counts.driftRowsChanged += diff.changed;
+    this.pnlDifference += diff.pnlDifference;
+    for (const row of diff.insert) this.inserts.push(allocationValues(row, this.version, this.batchId));
+    this.deleteIds.push(...diff.deleteIds);
+
+    const storedLots = await readStoredLots(this.client, this.version, run.symbol);
+    if (storedLots.length === 0) {
+      for (const lot of lotTexts) this.lotInserts.push(lotValues(lot, this.version, this.batchId));
+      this.lotDriftRows += lotTexts.length;
+    } else {
+      const lotDiff = diffLots(lotTexts, storedLots);
+      this.lotUpserts.push(...lotDiff.upsert);
+      this.lotDeletes.push(...lotDiff.deleteIds);
+      this.lotDriftRows += lotDiff.added + lotDiff.removed + lotDiff.changed;
+    }
+    this.remaining.push(...remainingSizeUpdates(run.buys, lots));
+    if (run.last) {
+      this.progress.push({
+        symbol: run.symbol,
+        last: {
+          time: run.last.order_time,
+          side: run.last.side === 'buy' ? 'buy' : 'sell',
+          orderId: run.last.order_id,
+        },
+      });
+    }
+    if (this.inserts.length + this.lotInserts.length + this.lotUpserts.length >= FLUSH_ROWS)
+      await this.flush();
+  }
+
+  /** A symbol with stored rows but no trades any more: everything it had is drift. */
+  async removeSymbol(symbol: string, counts: RunCounts): Promise<void> {
+    const stored = await readStoredAllocations(this.client, this.version, symbol);
+    const diff = diffAllocations([], stored);
+    counts.driftRowsRemoved += diff.removed;
+    this.pnlDifference += diff.pnlDifference;
+    this.deleteIds.push(...diff.deleteIds);
+    const lots = await readStoredLots(this.client, this.version, symbol);
+    this.lotDeletes.push(...lots.map((l) => l.buy_order_id));
+    this.lotDriftRows += lots.length;
+    this.emptied.push(symbol);
+  }
+
+  async flush(): Promise<void> {
+    if (!this.dryRun) await this.write();
+    this.inserts = [];
+    this.deleteIds = [];
+    this.lotInserts = [];
+    this.lotUpserts = [];
+    this.lotDeletes = [];
+    this.remaining = [];
+    this.progress = [];
+    this.emptied = [];
+  }
+
+  private async write(): Promise<void> {
+    // Deletes first: a changed row is deleted and inserted again under the same unique key.
+    await deleteAllocationsById(this.client, this.deleteIds);
+    await bulkInsert(this.client, this.db.supportsCopy, ALLOCATION_TARGET, this.inserts);
+    await deleteLotsById(this.client, this.version, this.lotDeletes);
+    await bulkInsert(this.client, this.db.supportsCopy, LOT_TARGET, this.lotInserts);
+    await upsertLots(this.client, this.version, this.lotUpserts, this.batchId);
+    await writeRemainingSizes(this.client, this.remaining);
+    await writeProgress(this.client, this.version, this.progress);
+    await deleteProgress(this.client, this.version, this.emptied);
+  }
+}

@@ -1,0 +1,134 @@
+/** `fifo health`: is the version fresh, and what is wrong if not. Read-only. */
+import type pg from 'pg';
+import { LOCK_NAMESPACE, utcText } from '../db/sql.ts';
+
+export interface RunSummary {
+  readonly id: string;
+  readonly status: string;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly durationMs: number | null;
+  readonly error: string | null;
+}
+
+export interface Health {
+  readonly version: number;
+  /** Last run of each mode, whatever its status, and the last that completed. */
+  readonly lastRun: { readonly full: RunSummary | null; readonly incremental: RunSummary | null };
+  readonly lastSuccess: { readonly full: RunSummary | null; readonly incremental: RunSummary | null };
+  /** Age in seconds of the oldest change not yet consumed; 0 when none is pending. */
+  readonly lagSeconds: number;
+  readonly pendingChanges: number;
+  readonly unmatchedSells: { readonly count: number; readonly size: string; readonly rows: number };
+  readonly allocations: number;
+  readonly openLots: number;
+  readonly lastDrift: { readonly at: string; readonly rows: number; readonly usd: string } | null;
+  readonly rejectedTrades: number;
+  /** Runs marked 'running' while no run holds the version's lock: they died. */
+  readonly abandonedRuns: number;
+  readonly runInProgress: boolean;
+}
+
+const RUN_COLUMNS = `id::text AS id, status, ${utcText('computation_start')} AS started_at,
+  ${utcText('computation_end')} AS ended_at, computation_duration_ms::text AS duration_ms, error_message`;
+
+type RunRow = {
+  id: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: string | null;
+  error_message: string | null;
+};
+
+const toSummary = (row: RunRow | undefined): RunSummary | null =>
+  row
+    ? {
+        id: row.id,
+        status: row.status,
+        startedAt: row.started_at,
+        endedAt: row.ended_at,
+        durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+        error: row.error_message,
+      }
+    : null;
+
+async function lastRunOf(db: pg.Pool | pg.ClientBase, version: number, mode: string, onlyCompleted: boolean) {
+  const { rows } = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM fifo_computation_log
+     WHERE allocation_version = $1 AND computation_mode = $2 AND NOT dry_run
+       AND status <> 'skipped' AND ($3::boolean IS FALSE OR status = 'completed')
+     ORDER BY computation_start DESC, id DESC LIMIT 1`,
+    [version, mode, onlyCompleted],
+  );
+  return toSummary(rows[0]);
+}
+
+export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): Promise<Health> {
+  const [lastFull, lastIncremental, okFull, okIncremental] = await Promise.all([
+    lastRunOf(db, version, 'full', false),
+    lastRunOf(db, version, 'incremental', false),
+    lastRunOf(db, version, 'full', true),
+    lastRunOf(db, version, 'incremental', true),
+  ]);
+  const { rows } = await db.query<{
+    pending: string;
+    lag: string;
+    unmatched_sells: string;
+    unmatched_rows: string;
+    unmatched_size: string;
+    allocations: string;
+    open_lots: string;
+    rejected: string;
+    running: string;
+    locked: boolean;
+  }>(
+    `SELECT
+       (SELECT count(*) FROM fifo_trade_changes WHERE allocation_version = $1)::text AS pending,
+       coalesce((SELECT extract(epoch FROM now() - min(recorded_at)) FROM fifo_trade_changes
+                 WHERE allocation_version = $1), 0)::text AS lag,
+       (SELECT count(DISTINCT sell_order_id) FROM fifo_allocations
+        WHERE allocation_version = $1 AND buy_order_id IS NULL)::text AS unmatched_sells,
+       (SELECT count(*) FROM fifo_allocations WHERE allocation_version = $1 AND buy_order_id IS NULL)::text
+         AS unmatched_rows,
+       (SELECT coalesce(trim_scale(sum(allocated_size)), 0) FROM fifo_allocations
+        WHERE allocation_version = $1 AND buy_order_id IS NULL)::text AS unmatched_size,
+       (SELECT count(*) FROM fifo_allocations WHERE allocation_version = $1)::text AS allocations,
+       (SELECT count(*) FROM fifo_lots WHERE allocation_version = $1 AND remaining_size > 0)::text AS open_lots,
+       (SELECT count(*) FROM fifo_rejected_trades)::text AS rejected,
+       (SELECT count(*) FROM fifo_computation_log WHERE allocation_version = $1 AND status = 'running')::text
+         AS running,
+       EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND classid = $2::bigint::oid AND objid = $1::bigint::oid AND objsubid = 2) AS locked`,
+    [version, LOCK_NAMESPACE],
+  );
+  const r = rows[0]!;
+  const { rows: drift } = await db.query<{ at: string; rows: string; usd: string }>(
+    `SELECT ${utcText('computation_start')} AS at,
+       (coalesce(drift_rows_added, 0) + coalesce(drift_rows_removed, 0) + coalesce(drift_rows_changed, 0))::text AS rows,
+       coalesce(trim_scale(drift_usd), 0)::text AS usd
+     FROM fifo_computation_log
+     WHERE allocation_version = $1 AND computation_mode = 'full' AND status = 'completed' AND NOT dry_run
+     ORDER BY computation_start DESC, id DESC LIMIT 1`,
+    [version],
+  );
+  const running = Number(r.running);
+  return {
+    version,
+    lastRun: { full: lastFull, incremental: lastIncremental },
+    lastSuccess: { full: okFull, incremental: okIncremental },
+    lagSeconds: Math.max(0, Math.round(Number(r.lag))),
+    pendingChanges: Number(r.pending),
+    unmatchedSells: {
+      count: Number(r.unmatched_sells),
+      size: r.unmatched_size,
+      rows: Number(r.unmatched_rows),
+    },
+    allocations: Number(r.allocations),
+    openLots: Number(r.open_lots),
+    lastDrift: drift[0] ? { at: drift[0].at, rows: Number(drift[0].rows), usd: drift[0].usd } : null,
+    rejectedTrades: Number(r.rejected),
+    abandonedRuns: r.locked ? 0 : running,
+    runInProgress: r.locked,
+  };
+}

@@ -1,0 +1,364 @@
+/**
+ * The incremental run (every 5 minutes): consume the captured changes, symbol by symbol.
+ *
+ * A symbol whose earliest change comes after its last processed trade is appended: its
+ * open lots are loaded and the new trades processed. Otherwise it is replayed from the
+ * earliest changed time: later sells' slices are given back to their lots, later lots are
+ * dropped, and the trades from that time on are processed again. Each symbol commits its
+ * allocations, lots, consumed changes, progress and log counters in one transaction.
+ * The cost follows the changes, not the history.
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { ALLOCATION_TARGET, allocationValues, removeAllocationsFrom } from '../db/allocations.ts';
+import { bulkInsert } from '../db/bulk.ts';
+import { deleteLotsFrom, loadOpenLots, lotText, upsertLots, writeRemainingSizes } from '../db/lots.ts';
+import type { Database } from '../db/pool.ts';
+import {
+  deleteProgress,
+  lastFullRebuild,
+  readProgress,
+  registerVersion,
+  writeProgress,
+} from '../db/progress.ts';
+import { clearRejections, recordRejections } from '../db/rejections.ts';
+import {
+  emptyCounts,
+  failAbandonedRuns,
+  insertRun,
+  type RunCounts,
+  tryLockVersion,
+  unlockVersion,
+  updateRun,
+} from '../db/run-log.ts';
+import { utcText } from '../db/sql.ts';
+import {
+  checkSourceRow,
+  type RejectedTrade,
+  SOURCE_ORDER,
+  SOURCE_SELECT,
+  TradeCursor,
+} from '../db/trades.ts';
+import {
+  type Allocation,
+  allocationRow,
+  canonicalTime,
+  compareCodePoints,
+  formatUsd,
+  type Lot,
+  realizedPnl,
+  SymbolBook,
+  TimeFormatError,
+} from '../fifo/index.ts';
+import { ConfigError, type JobOptions, silentLogger } from './context.ts';
+import { type FullRebuildResult, fullRebuildLocked, logRejections } from './full-rebuild.ts';
+import { failRun, type RunOutcome } from './outcome.ts';
+import { remainingSizeUpdates } from './remaining-size.ts';
+
+export interface IncrementalOptions extends JobOptions {
+  /**
+   * Replay every symbol's trades since this time, changed or not: an ISO-8601 time or an
+   * interval in the past such as "10 minutes ago" (for the old cron line, and for repair).
+   */
+  readonly since?: string;
+}
+
+export interface IncrementalResult extends RunOutcome {
+  readonly mode: 'incremental';
+  readonly tradesProcessed: number;
+  readonly symbolsReplayed: number;
+  readonly symbolsAppended: number;
+  readonly changesConsumed: number;
+  readonly allocationsCreated: number;
+  readonly allocationsRemoved: number;
+  readonly rejectedTrades: number;
+  /** When the version had never been built, the run did a full rebuild instead. */
+  readonly fullRebuild?: FullRebuildResult;
+}
+
+const FETCH_ROWS = 10_000;
+
+export async function runIncremental(db: Database, options: IncrementalOptions): Promise<IncrementalResult> {
+  const logger = options.logger ?? silentLogger;
+  const client = await db.pool.connect();
+  try {
+    const since = options.since === undefined ? null : await resolveSince(client, options.since);
+    if (!(await tryLockVersion(client, options.version))) {
+      const runId = await insertRun(
+        client,
+        {
+          mode: 'incremental',
+          version: options.version,
+          batchId: randomUUID(),
+          triggeredBy: options.triggeredBy ?? 'cli',
+        },
+        'skipped',
+        'busy: another run holds the lock',
+      );
+      logger.info('incremental run skipped: another run of this version is in progress', {
+        version: options.version,
+      });
+      return { ...emptyResult(options.version, runId), status: 'skipped' };
+    }
+    try {
+      await failAbandonedRuns(client, options.version);
+      await registerVersion(client, options.version);
+      if ((await lastFullRebuild(client, options.version)) === null) {
+        // Never built: appending to nothing would miss the history. Build it first.
+        logger.info('version has no completed full rebuild yet; running one', { version: options.version });
+        const full = await fullRebuildLocked(db, client, { ...options, dryRun: false });
+        return {
+          ...emptyResult(options.version, full.runId),
+          fullRebuild: full,
+          tradesProcessed: full.trades,
+        };
+      }
+      return await incrementalLocked(db, client, options, since);
+    } finally {
+      await unlockVersion(client, options.version).catch(() => {});
+    }
+  } finally {
+    client.release();
+  }
+}
+
+function emptyResult(version: number, runId: string | null): IncrementalResult {
+  return {
+    mode: 'incremental',
+    status: 'completed',
+    runId,
+    version,
+    durationMs: 0,
+    tradesProcessed: 0,
+    symbolsReplayed: 0,
+    symbolsAppended: 0,
+    changesConsumed: 0,
+    allocationsCreated: 0,
+    allocationsRemoved: 0,
+    rejectedTrades: 0,
+  };
+}
+
+/** Reads --since: an ISO time, or a past interval like "10 minutes ago", as canonical UTC. */
+export async function resolveSince(client: pg.ClientBase, since: string): Promise<string> {
+  try {
+    return canonicalTime(since);
+  } catch (error) {
+    if (!(error instanceof TimeFormatError)) throw error;
+  }
+  try {
+    const { rows } = await client.query<{ at: string; past: boolean }>(
+      `SELECT ${utcText('now() + $1::interval')} AS at, now() + $1::interval <= now() AS past`,
+      [since],
+    );
+    if (rows[0]?.past) return rows[0].at;
+  } catch {
+    // not an interval either
+  }
+  throw new ConfigError(
+    `--since: "${since}" is neither an ISO-8601 time nor a past interval like "10 minutes ago"`,
+  );
+}
+
+async function incrementalLocked(
+  db: Database,
+  client: pg.PoolClient,
+  options: IncrementalOptions,
+  since: string | null,
+): Promise<IncrementalResult> {
+  const started = Date.now();
+  const logger = options.logger ?? silentLogger;
+  const { version } = options;
+  const batchId = randomUUID();
+  const runId = await insertRun(
+    client,
+    { mode: 'incremental', version, batchId, triggeredBy: options.triggeredBy ?? 'cli' },
+    'running',
+  );
+  const counts = emptyCounts();
+  const totals = { trades: 0, appended: 0, pnl: 0n };
+  const rejected: RejectedTrade[] = [];
+  try {
+    const symbols = await symbolsToProcess(client, version, since);
+    for (const symbol of symbols) {
+      await client.query('BEGIN');
+      const outcome = await processSymbol(db, client, options, batchId, symbol, since, counts, rejected);
+      totals.trades += outcome.trades;
+      totals.pnl += outcome.pnl;
+      if (outcome.mode === 'append') totals.appended++;
+      counts.totalPnl = formatUsd(totals.pnl);
+      await updateRun(client, runId, counts);
+      await client.query('COMMIT');
+      options.onProgress?.(totals.trades);
+    }
+    await updateRun(client, runId, counts, { status: 'completed' });
+  } catch (error) {
+    await failRun(db, client, runId, counts, error, logger, 'incremental run');
+    throw error;
+  }
+  logRejections(logger, rejected);
+  const result: IncrementalResult = {
+    mode: 'incremental',
+    status: 'completed',
+    runId,
+    version,
+    durationMs: Date.now() - started,
+    tradesProcessed: totals.trades,
+    symbolsReplayed: counts.symbolsReplayed,
+    symbolsAppended: totals.appended,
+    changesConsumed: counts.changesConsumed,
+    allocationsCreated: counts.allocationsCreated,
+    allocationsRemoved: counts.allocationsRemoved,
+    rejectedTrades: counts.tradesRejected,
+  };
+  logger.info('incremental run completed', { ...result });
+  return result;
+}
+
+/** Symbols with pending changes, plus (with --since) every symbol traded or built since then. */
+async function symbolsToProcess(
+  client: pg.ClientBase,
+  version: number,
+  since: string | null,
+): Promise<string[]> {
+  const { rows } = await client.query<{ symbol: string }>(
+    `SELECT DISTINCT symbol FROM fifo_trade_changes WHERE allocation_version = $1
+     UNION
+     SELECT symbol FROM fifo_symbol_progress WHERE $2::timestamptz IS NOT NULL AND allocation_version = $1
+     UNION
+     SELECT DISTINCT symbol FROM trade_records WHERE $2::timestamptz IS NOT NULL AND order_time >= $2::timestamptz`,
+    [version, since],
+  );
+  return rows.map((r) => r.symbol).sort(compareCodePoints);
+}
+
+interface SymbolOutcome {
+  readonly mode: 'append' | 'replay' | 'none';
+  readonly trades: number;
+  readonly pnl: bigint;
+}
+
+async function processSymbol(
+  db: Database,
+  client: pg.PoolClient,
+  options: IncrementalOptions,
+  batchId: string,
+  symbol: string,
+  since: string | null,
+  counts: RunCounts,
+  rejectedAll: RejectedTrade[],
+): Promise<SymbolOutcome> {
+  const { version } = options;
+  // Consume exactly the changes visible now; ones committed later stay for the next run.
+  const { rows: consumed } = await client.query<{ order_time: string; order_id: string }>(
+    `DELETE FROM fifo_trade_changes WHERE allocation_version = $1 AND symbol = $2
+     RETURNING ${utcText('order_time')} AS order_time, order_id`,
+    [version, symbol],
+  );
+  counts.changesConsumed += consumed.length;
+  let from = since;
+  for (const change of consumed) if (from === null || change.order_time < from) from = change.order_time;
+  if (from === null) return { mode: 'none', trades: 0, pnl: 0n };
+
+  const progress = await readProgress(client, version, symbol);
+  const append = progress !== null && from > progress.time;
+  let lots: Lot[];
+  if (append) {
+    lots = await loadOpenLots(client, version, symbol, null);
+  } else {
+    const { removed } = await removeAllocationsFrom(client, version, symbol, from);
+    counts.allocationsRemoved += removed;
+    await deleteLotsFrom(client, version, symbol, from);
+    lots = await loadOpenLots(client, version, symbol, from);
+    counts.symbolsReplayed++;
+  }
+  const before = new Map(lots.map((lot) => [lot.buyOrderId, lot.remaining]));
+  const book = new SymbolBook(symbol, lots, options.engine);
+  const allocations: Allocation[] = [];
+  const buys: { orderId: string; stored: string | null }[] = [];
+  const rejected: RejectedTrade[] = [];
+  let last: { time: string; side: 'buy' | 'sell'; orderId: string } | null = null;
+  let trades = 0;
+  const cursor = await TradeCursor.open(
+    client,
+    'fifo_symbol_trades',
+    'WHERE symbol = $1 AND order_time >= $2::timestamptz',
+    [symbol, from],
+    SOURCE_ORDER,
+  );
+  for (;;) {
+    const rows = await cursor.next(FETCH_ROWS);
+    for (const row of rows) {
+      trades++;
+      last = { time: row.order_time, side: row.side === 'buy' ? 'buy' : 'sell', orderId: row.order_id };
+      const checked = checkSourceRow(row);
+      if ('rejected' in checked) {
+        rejected.push(checked.rejected);
+        continue;
+      }
+      book.apply(checked.trade, allocations);
+      if (checked.trade.side === 'buy') {
+        counts.buysProcessed++;
+        buys.push({ orderId: row.order_id, stored: row.remaining_size });
+      } else {
+        counts.sellsProcessed++;
+      }
+    }
+    if (rows.length < FETCH_ROWS) break;
+  }
+
+  const rows = allocations.map(allocationRow);
+  await bulkInsert(
+    client,
+    db.supportsCopy,
+    ALLOCATION_TARGET,
+    rows.map((r) => allocationValues(r, version, batchId)),
+  );
+  counts.allocationsCreated += rows.length;
+  // Lots to write: new ones (bought in this window) and loaded ones that sells changed.
+  const finalLots = [...book.takeClosedLots(), ...book.openLots()];
+  const touched = finalLots.filter((lot) => before.get(lot.buyOrderId) !== lot.remaining);
+  await upsertLots(client, version, touched.map(lotText), batchId);
+  const newBuys = new Set(buys.map((b) => b.orderId));
+  await writeRemainingSizes(client, [
+    ...remainingSizeUpdates(buys, finalLots),
+    ...remainingSizeUpdates(
+      touched
+        .filter((lot) => !newBuys.has(lot.buyOrderId))
+        .map((lot) => ({ orderId: lot.buyOrderId, stored: null })),
+      touched,
+    ),
+  ]);
+
+  await recordRejections(client, rejected);
+  await clearRejections(
+    client,
+    consumed.map((c) => c.order_id),
+    rejected.map((r) => r.orderId),
+  );
+  counts.tradesRejected += rejected.length;
+  rejectedAll.push(...rejected);
+
+  if (last === null && !append) last = await lastTradeBefore(client, symbol, from);
+  if (last !== null) await writeProgress(client, version, [{ symbol, last }]);
+  else if (!append) await deleteProgress(client, version, [symbol]);
+  counts.symbolsProcessed++;
+  return { mode: append ? 'append' : 'replay', trades, pnl: realizedPnl(allocations) };
+}
+
+/** The symbol's last trade source row before `time`: the progress when nothing follows it. */
+async function lastTradeBefore(
+  client: pg.ClientBase,
+  symbol: string,
+  time: string,
+): Promise<{ time: string; side: 'buy' | 'sell'; orderId: string } | null> {
+  const { rows } = await client.query<{ order_time: string; side: string; order_id: string }>(
+    `${SOURCE_SELECT} WHERE symbol = $1 AND order_time < $2::timestamptz
+     ORDER BY order_time DESC, (side = 'sell') DESC, order_id COLLATE "C" DESC LIMIT 1`,
+    [symbol, time],
+  );
+  const row = rows[0];
+  return row
+    ? { time: row.order_time, side: row.side === 'buy' ? 'buy' : 'sell', orderId: row.order_id }
+    : null;
+}
