@@ -6,11 +6,13 @@ import type { Command } from 'commander';
 import type pg from 'pg';
 import { migrate } from '../../shared/db/migrate.ts';
 import { readHealth, resolveVersion, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
+import { runDailyReport } from '../../shared/report/index.ts';
 import { generateTrades, type SampleTrade } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
 import { healthText, quietLogger } from './jobs.ts';
+import { writeReportFiles } from './report.ts';
 
 const SAMPLE_SOURCE = 'sample';
 
@@ -129,6 +131,12 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
                 : ''),
           );
         }
+
+        // The daily report on the sample, for its last 24 h (the sample's clock, not today's).
+        const report = await runDailyReport(db, { version, now: new Date(all.at(-1)!.order_time) });
+        const files = await writeReportFiles(report, 'out');
+        out(`\ndaily report: ${report.subject}`);
+        out(`report written to ${files.join(', ')}`);
       }
     },
     { embeddedDir: null, quiet: true },

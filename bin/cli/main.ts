@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
 import { registerJobCommands } from './jobs.ts';
 import { replay } from './replay.ts';
+import { registerReportCommand } from './report.ts';
 
 function collectDust(value: string, previous: Map<string, bigint>): Map<string, bigint> {
   const at = value.lastIndexOf('=');
@@ -53,6 +54,7 @@ program
 
 registerJobCommands(program);
 registerDemoCommand(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync();

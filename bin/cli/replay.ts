@@ -87,7 +87,7 @@ export async function replay(file: string, options: ReplayOptions): Promise<stri
   for (const w of result.writeOffs) {
     process.stderr.write(
       `dust written off: sell ${w.sellOrderId} (${w.symbol}) ${formatQty(w.size)} units, ` +
-        `net proceeds ${formatUsd(w.netProceeds)}\n`,
+        `proceeds ${formatUsd(w.proceeds)}, net ${formatUsd(w.netProceeds)}\n`,
     );
   }
   const allocations = result.allocations.map(allocationRow);

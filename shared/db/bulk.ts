@@ -48,7 +48,7 @@ export async function bulkInsert(
     return;
   }
   const params = target.columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
-  const casts = target.columns.map((c, i) => `u.c${i}::${target.types[i]}`).join(', ');
+  const casts = target.columns.map((_, i) => `u.c${i}::${target.types[i]}`).join(', ');
   const aliases = target.columns.map((_, i) => `c${i}`).join(', ');
   const sql = `INSERT INTO ${target.table} (${target.columns.join(', ')})
     SELECT ${casts} FROM unnest(${params}) AS u(${aliases})`;

@@ -44,3 +44,20 @@ export function redactUrl(connectionString: string): string {
     return '(unparseable connection string)';
   }
 }
+
+/**
+ * Checks out a connection for a job. A checked-out client that loses its server emits
+ * 'error'; without a listener that would crash the process, while the query in flight
+ * already rejects with the same error, which is where the job handles it.
+ */
+export async function acquire(db: Database): Promise<pg.PoolClient> {
+  const client = await db.pool.connect();
+  const ignore = () => {};
+  client.on('error', ignore);
+  const release = client.release.bind(client);
+  client.release = (destroy?: boolean | Error) => {
+    client.off('error', ignore);
+    return release(destroy);
+  };
+  return client;
+}

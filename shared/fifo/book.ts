@@ -37,7 +37,8 @@ export class SymbolBook {
   private readonly unmatchedIsError: boolean;
 
   /**
-   * @param lots open lots of this symbol from an earlier run (any order; sorted here)
+   * @param lots open lots of this symbol from an earlier run (any order; sorted here). The
+   *   book takes them over and updates them in place as sells consume them.
    * @param after the position of the last trade those lots reflect, if any
    */
   constructor(
@@ -86,10 +87,7 @@ export class SymbolBook {
       const costBasis = sliceCost(lot, size, emptiesLot);
       lot.remaining -= size;
       lot.remainingCost -= costBasis;
-      const { proceeds: gross, netProceeds } = proceeds.take(
-        size,
-        uncovered === 0n && i === slices.length - 1,
-      );
+      const { proceeds: gross, netProceeds } = proceeds.take(size);
       out.push({
         sellOrderId: sell.orderId,
         buyOrderId: lot.buyOrderId,
@@ -111,12 +109,13 @@ export class SymbolBook {
     for (const lot of this.open.dropEmpty()) this.closed.push(lot);
     if (uncovered === 0n) return;
 
-    const rest = proceeds.take(uncovered, true);
+    const rest = proceeds.take(uncovered);
     if (uncovered < this.dust) {
       this.writeOffs.push({
         sellOrderId: sell.orderId,
         symbol: sell.symbol,
         size: uncovered,
+        proceeds: rest.proceeds,
         netProceeds: rest.netProceeds,
       });
       return;

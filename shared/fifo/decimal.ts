@@ -57,7 +57,8 @@ export function parseScaled(text: string, scale: number = QTY_SCALE): bigint {
   if (value.decimalPlaces() > scale) {
     throw new NumberFormatError(`"${text}" has more than ${scale} decimal places`);
   }
-  return BigInt(value.times(new Decimal(10).pow(scale)).toFixed(0));
+  // toFixed with no more places than the value has is exact (no rounding to `precision`).
+  return BigInt(value.toFixed(scale).replace('.', ''));
 }
 
 /** Canonical text of a scaled BigInt: no exponent, no trailing zeros, "0" for zero. */

@@ -42,28 +42,31 @@ export function sliceCost(lot: Lot, size: bigint, emptiesLot: boolean): bigint {
 /**
  * Splits a sell's proceeds over its slices. The sell's totals are fixed first:
  * gross = round(size x price) and net = round(size x price - fee). Each slice gets its
- * units' share of both; the last slice gets what is left, so the slices sum exactly.
+ * units' share of what is still unassigned (as a lot's cost is shared), so the slice that
+ * ends the sell takes the exact remainder and no slice's share can turn negative.
  */
 export class SellProceeds {
   private grossLeft: bigint;
   private feeLeft: bigint;
-  private readonly feeTotal: bigint;
+  private unitsLeft: bigint;
 
-  constructor(private readonly sell: Trade) {
+  constructor(sell: Trade) {
     const notional = sell.size * sell.price;
     const gross = divHalfEven(notional, PRODUCT_TO_USD);
     const net = divHalfEven(notional - sell.fee * QTY_ONE, PRODUCT_TO_USD);
     this.grossLeft = gross;
-    this.feeTotal = gross - net;
-    this.feeLeft = this.feeTotal;
+    this.feeLeft = gross - net;
+    this.unitsLeft = sell.size;
   }
 
   /** Gross and net proceeds of the next slice of `size` units. */
-  take(size: bigint, isLast: boolean): { proceeds: bigint; netProceeds: bigint } {
-    const proceeds = isLast ? this.grossLeft : divHalfEven(this.sell.price * size, PRODUCT_TO_USD);
-    const fee = isLast ? this.feeLeft : divHalfEven(this.feeTotal * size, this.sell.size);
+  take(size: bigint): { proceeds: bigint; netProceeds: bigint } {
+    const last = size >= this.unitsLeft;
+    const proceeds = last ? this.grossLeft : divHalfEven(this.grossLeft * size, this.unitsLeft);
+    const fee = last ? this.feeLeft : divHalfEven(this.feeLeft * size, this.unitsLeft);
     this.grossLeft -= proceeds;
     this.feeLeft -= fee;
+    this.unitsLeft -= size;
     return { proceeds, netProceeds: proceeds - fee };
   }
 }

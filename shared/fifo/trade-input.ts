@@ -33,6 +33,8 @@ export type CheckedTrade = { trade: Trade; problems?: undefined } | { trade?: un
 export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade {
   const problems: string[] = [];
   const text = (field: string): string | null => {
+    // A trade without a fee paid none (DESIGN.md §2: fee NULL = 0).
+    if (field === 'fee' && (!(field in row) || row[field] === undefined)) return '';
     if (!(field in row) || row[field] === undefined) {
       problems.push(`missing field ${field}`);
       return null;

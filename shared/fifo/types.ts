@@ -60,6 +60,8 @@ export interface DustWriteOff {
   readonly sellOrderId: string;
   readonly symbol: string;
   readonly size: bigint;
+  /** Gross proceeds of the written-off units (USD_SCALE). */
+  readonly proceeds: bigint;
   readonly netProceeds: bigint;
 }
 

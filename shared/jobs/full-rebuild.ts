@@ -23,7 +23,7 @@ import {
   upsertLots,
   writeRemainingSizes,
 } from '../db/lots.ts';
-import type { Database } from '../db/pool.ts';
+import { acquire, type Database } from '../db/pool.ts';
 import {
   deleteProgress,
   markFullRebuild,
@@ -94,7 +94,7 @@ const FETCH_ROWS = 10_000;
 const FLUSH_ROWS = 20_000;
 
 export async function runFullRebuild(db: Database, options: FullRebuildOptions): Promise<FullRebuildResult> {
-  const client = await db.pool.connect();
+  const client = await acquire(db);
   try {
     if (!(await tryLockVersion(client, options.version))) {
       return skipped(client, options);

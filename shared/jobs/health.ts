@@ -99,6 +99,7 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
        (SELECT count(*) FROM fifo_computation_log WHERE allocation_version = $1 AND status = 'running')::text
          AS running,
        EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND classid = $2::bigint::oid AND objid = $1::bigint::oid AND objsubid = 2) AS locked`,
     [version, LOCK_NAMESPACE],
   );

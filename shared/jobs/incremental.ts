@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { ALLOCATION_TARGET, allocationValues, removeAllocationsFrom } from '../db/allocations.ts';
 import { bulkInsert } from '../db/bulk.ts';
 import { deleteLotsFrom, loadOpenLots, lotText, upsertLots, writeRemainingSizes } from '../db/lots.ts';
-import type { Database } from '../db/pool.ts';
+import { acquire, type Database } from '../db/pool.ts';
 import {
   deleteProgress,
   lastFullRebuild,
@@ -80,7 +80,7 @@ const FETCH_ROWS = 10_000;
 
 export async function runIncremental(db: Database, options: IncrementalOptions): Promise<IncrementalResult> {
   const logger = options.logger ?? silentLogger;
-  const client = await db.pool.connect();
+  const client = await acquire(db);
   try {
     const since = options.since === undefined ? null : await resolveSince(client, options.since);
     if (!(await tryLockVersion(client, options.version))) {

@@ -61,7 +61,7 @@ export function sampleSymbols(count: number): { symbol: string; price: bigint; u
 }
 
 const E8 = 100_000_000n;
-const FEE_BPS = 60n; // 0.6%, a taker fee
+const FEE_BPS = 10n; // 0.1%, a maker fee
 
 /** Trades in time order. Prices and sizes are integers of 1e-8, fees 1e-8 rounded down. */
 export function* generateTrades(options: SampleOptions): Generator<SampleTrade> {

@@ -1,0 +1,139 @@
+/**
+ * The daily report: build the model from the database, render HTML, text and CSV, and
+ * optionally send them through SES. The CLI (`fifo report`) and the Lambda handler
+ * (functions/report/) both call runDailyReport.
+ *
+ *   runDailyReport(db: Database, options: {
+ *     version: number;            // allocation version to report on
+ *     hours?: number;             // window length, ending at `now` (default 24)
+ *     timeZone?: string;          // IANA zone for day boundaries and times (default 'UTC')
+ *     now?: Date;                 // end of the window (default: the current time)
+ *     thresholds?: HealthThresholds; // verdict limits (default 15 min lag, 15 min incremental, 26 h full)
+ *     send?: {                    // omit to build and render only
+ *       sender: string;           // REPORT_SENDER
+ *       recipients: string[];     // REPORT_RECIPIENTS
+ *       subjectPrefix?: string;   // REPORT_SUBJECT_PREFIX, default '[fifo-ledger]'
+ *       client?: SESv2Client;     // default createSesClient(): SDK region/credentials/endpoint settings
+ *     };
+ *     logger?: JobLogger;
+ *   }): Promise<DailyReport>
+ *
+ *   DailyReport = { verdict, subject, html, text, csv, csvFileName, messageId?,
+ *                   allocationsInWindow, realizedPnlWindow, model }
+ *
+ * A Lambda handler reads its settings with loadReportConfig(process.env, { requireSending: true })
+ * and passes { version, hours: c.windowHours, timeZone: c.timeZone, send: { sender: c.sender,
+ * recipients: c.recipients, subjectPrefix: c.subjectPrefix, client } }. It throws on a database
+ * or SES failure; a STALE or WARNING verdict is a result, not an error.
+ */
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Database } from '../db/pool.ts';
+import { type JobLogger, silentLogger } from '../jobs/context.ts';
+import { DEFAULT_SUBJECT_PREFIX } from './config.ts';
+import { subjectLine } from './copy.ts';
+import { buildReportModel, type ReportModel } from './model.ts';
+import { csvFileName, renderCsv } from './render-csv.ts';
+import { renderHtml } from './render-html.ts';
+import { renderText } from './render-text.ts';
+import { createSesClient, sendEmail } from './send.ts';
+import type { HealthThresholds, Verdict } from './verdict.ts';
+
+export { isValidTimeZone, loadReportConfig, type ReportConfig } from './config.ts';
+export { metricRules, type Performance } from './metrics.ts';
+export { buildReportModel, type ReportModel, type ReportModelOptions } from './model.ts';
+export { CSV_COLUMNS, csvFileName, renderCsv } from './render-csv.ts';
+export { renderHtml } from './render-html.ts';
+export { renderText } from './render-text.ts';
+export { createSesClient, sendEmail } from './send.ts';
+export { DEFAULT_THRESHOLDS, type HealthThresholds, judgeHealth, type Verdict } from './verdict.ts';
+
+export interface ReportSendOptions {
+  readonly sender: string;
+  readonly recipients: readonly string[];
+  /** @default '[fifo-ledger]' */
+  readonly subjectPrefix?: string;
+  /** @default createSesClient() */
+  readonly client?: SESv2Client;
+}
+
+export interface DailyReportOptions {
+  readonly version: number;
+  /** @default 24 */
+  readonly hours?: number;
+  /** @default 'UTC' */
+  readonly timeZone?: string;
+  /** @default the current time */
+  readonly now?: Date;
+  readonly thresholds?: HealthThresholds;
+  readonly send?: ReportSendOptions;
+  /** @default silentLogger */
+  readonly logger?: JobLogger;
+}
+
+export interface DailyReport {
+  readonly verdict: Verdict;
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+  readonly csv: string;
+  readonly csvFileName: string;
+  /** SES MessageId when sent. */
+  readonly messageId?: string;
+  readonly allocationsInWindow: number;
+  /** Exact decimal text: Σ pnl_usd of the window's allocations. */
+  readonly realizedPnlWindow: string;
+  readonly model: ReportModel;
+}
+
+export async function runDailyReport(db: Database, options: DailyReportOptions): Promise<DailyReport> {
+  const logger = options.logger ?? silentLogger;
+  const started = Date.now();
+  const model = await buildReportModel(db, {
+    version: options.version,
+    hours: options.hours,
+    timeZone: options.timeZone,
+    now: options.now,
+    thresholds: options.thresholds,
+  });
+  const subject = subjectLine(model, options.send?.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
+  const fileName = csvFileName(model);
+  const html = renderHtml(model, { subject, csvFileName: fileName });
+  const text = renderText(model, { csvFileName: fileName });
+  const csv = renderCsv(model);
+  const summary = {
+    version: model.version,
+    verdict: model.health.verdict,
+    windowStart: model.window.start,
+    windowEnd: model.window.end,
+    sells: model.metrics.sells,
+    realizedPnlUsd: model.metrics.realizedPnl,
+    allocationsInWindow: model.allocationsInWindow,
+  };
+  logger.info('report built', { ...summary, durationMs: Date.now() - started });
+
+  let messageId: string | undefined;
+  if (options.send) {
+    const client = options.send.client ?? createSesClient();
+    messageId = await sendEmail(client, {
+      sender: options.send.sender,
+      recipients: options.send.recipients,
+      subject,
+      html,
+      text,
+      attachment: { fileName, content: csv, contentType: 'text/csv' },
+    });
+    logger.info('report sent', { messageId, recipients: options.send.recipients.length, subject });
+  }
+  return {
+    verdict: model.health.verdict,
+    subject,
+    html,
+    text,
+    csv,
+    csvFileName: fileName,
+    messageId,
+    allocationsInWindow: model.allocationsInWindow,
+    realizedPnlWindow: model.metrics.realizedPnl,
+    model,
+  };
+}
