@@ -1,7 +1,7 @@
 // Runs the public FIFO test vectors of other projects (and hidden ones via FIFO_CONFORMANCE_FILE)
 // through the engine, comparing generically from each case's fields.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
@@ -43,10 +43,24 @@ interface VectorCase {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const vectorFile = process.env.FIFO_CONFORMANCE_FILE
-  ? resolve(process.env.FIFO_CONFORMANCE_FILE)
-  : resolve(here, '../../../shared/conformance/public-vectors.json');
-const cases = (JSON.parse(readFileSync(vectorFile, 'utf8')) as { cases: VectorCase[] }).cases;
+/**
+ * The vectors: FIFO_CONFORMANCE_FILE when set; else every .json file in the team's shared
+ * conformance folder beside the checkout (../shared/conformance), where more vectors from the
+ * same sources appear; else the copy of the public vectors kept in the repository.
+ */
+function vectorFiles(): string[] {
+  if (process.env.FIFO_CONFORMANCE_FILE) return [resolve(process.env.FIFO_CONFORMANCE_FILE)];
+  const shared = resolve(here, '../../../shared/conformance');
+  if (existsSync(shared)) {
+    const files = readdirSync(shared).filter((f) => f.endsWith('.json'));
+    if (files.length > 0) return files.sort().map((f) => join(shared, f));
+  }
+  return [resolve(here, '../fixtures/conformance/public-vectors.json')];
+}
+const vectorFile = vectorFiles().join(', ');
+const cases = vectorFiles().flatMap(
+  (file) => (JSON.parse(readFileSync(file, 'utf8')) as { cases: VectorCase[] }).cases,
+);
 
 /** Placeholder price of sells the source gives no price for: only sizes and cost basis are checked. */
 const PLACEHOLDER_PRICE = '1';
