@@ -1,6 +1,7 @@
 /** Reading the trade source (the fifo_trade_source view) in FIFO processing order. */
 import type pg from 'pg';
-import { parseTrade, type Trade } from '../fifo/index.ts';
+import { parseScaled, parseTrade, type Trade } from '../fifo/index.ts';
+import { CopyRowStream } from './copy-stream.ts';
 import { utcText } from './sql.ts';
 
 /** A trade source row: every value as text, order_time already canonical. */
@@ -28,8 +29,37 @@ export const SOURCE_SELECT = `SELECT order_id, symbol, side, ${utcText('order_ti
 /** Processing order within a symbol (DESIGN.md §2 rule 1), as PostgreSQL sorts it. */
 export const SOURCE_ORDER = `order_time, (side = 'sell'), order_id COLLATE "C"`;
 
+/** Plain decimals within the engine's scale: the form float8::text gives for ordinary values. */
+const PLAIN = /^\d+(?:\.\d{1,30})?$/;
+const NONZERO = /[1-9]/;
+const plainPositive = (v: string) => PLAIN.test(v) && NONZERO.test(v);
+
 /** Checks a source row: the engine's trade, or the reason it is excluded. */
 export function checkSourceRow(row: SourceRow): { trade: Trade } | { rejected: RejectedTrade } {
+  // The common case, plain positive decimals and a known side, without the general checks.
+  const { side, price, size, fee } = row;
+  if (
+    (side === 'buy' || side === 'sell') &&
+    price !== null &&
+    size !== null &&
+    plainPositive(price) &&
+    plainPositive(size) &&
+    (fee === null || PLAIN.test(fee)) &&
+    row.order_id.trim() !== '' &&
+    row.symbol.trim() !== ''
+  ) {
+    return {
+      trade: {
+        orderId: row.order_id,
+        symbol: row.symbol,
+        side,
+        time: row.order_time,
+        price: parseScaled(price),
+        size: parseScaled(size),
+        fee: fee === null ? 0n : parseScaled(fee),
+      },
+    };
+  }
   const checked = parseTrade(row as unknown as Record<string, unknown>, true);
   if (checked.trade) return { trade: checked.trade };
   return { rejected: { orderId: row.order_id, symbol: row.symbol, reason: checked.problems.join('; ') } };
@@ -75,4 +105,57 @@ export class TradeCursor {
     this.closed = true;
     await this.client.query(`CLOSE ${this.name}`);
   }
+}
+
+/** A source of trade rows in batches, ending with an empty batch. */
+export interface TradeSource {
+  next(): Promise<SourceRow[]>;
+  close(): Promise<void>;
+}
+
+const SOURCE_FIELDS = [
+  'order_id',
+  'symbol',
+  'side',
+  'order_time',
+  'price',
+  'size',
+  'fee',
+  'remaining_size',
+] as const;
+
+/**
+ * Every trade of the source in processing order, read with COPY on a second connection that
+ * shares the caller's snapshot (pg_export_snapshot), so the rows are exactly those the
+ * caller's transaction sees.
+ */
+export async function openCopyTradeSource(
+  writer: pg.ClientBase,
+  reader: pg.PoolClient,
+  order: string,
+): Promise<TradeSource> {
+  const { rows } = await writer.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+  await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await reader.query(`SET TRANSACTION SNAPSHOT '${rows[0]!.id.replace(/'/g, "''")}'`);
+  const stream = new CopyRowStream(reader, `${SOURCE_SELECT} ORDER BY ${order}`);
+  return {
+    async next() {
+      const batch = await stream.next();
+      return batch.map((fields: (string | null)[]) => {
+        const row: Record<string, string | null> = {};
+        SOURCE_FIELDS.forEach((name, i) => {
+          row[name] = fields[i] ?? null;
+        });
+        return row as unknown as SourceRow;
+      });
+    },
+    async close() {
+      await reader.query('COMMIT').catch(() => {});
+    },
+  };
+}
+
+/** The cursor as a TradeSource, on the caller's own connection (PGlite: one session). */
+export function cursorTradeSource(cursor: TradeCursor, batch: number): TradeSource {
+  return { next: () => cursor.next(batch), close: () => cursor.close() };
 }

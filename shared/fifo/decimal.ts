@@ -65,10 +65,12 @@ export function parseScaled(text: string, scale: number = QTY_SCALE): bigint {
 export function formatScaled(value: bigint, scale: number): string {
   if (scale === 0) return value.toString();
   const negative = value < 0n;
-  const digits = (negative ? -value : value).toString().padStart(scale + 1, '0');
-  const whole = digits.slice(0, digits.length - scale);
-  const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
-  const body = fraction ? `${whole}.${fraction}` : whole;
+  let digits = (negative ? -value : value).toString();
+  if (digits.length <= scale) digits = '0'.repeat(scale + 1 - digits.length) + digits;
+  const cut = digits.length - scale;
+  let end = digits.length;
+  while (end > cut && digits.charCodeAt(end - 1) === 48) end--;
+  const body = end === cut ? digits.slice(0, cut) : `${digits.slice(0, cut)}.${digits.slice(cut, end)}`;
   return negative ? `-${body}` : body;
 }
 

@@ -15,6 +15,15 @@ import {
 } from '../db/allocations.ts';
 import { bulkInsert } from '../db/bulk.ts';
 import {
+  allocationDigest,
+  lotDigest,
+  type SymbolDigest,
+  sameDigest,
+  storedAllocationDigests,
+  storedLotDigests,
+} from '../db/digests.ts';
+import type { LotText } from '../db/lots.ts';
+import {
   deleteLotsById,
   LOT_TARGET,
   lotText,
@@ -45,6 +54,8 @@ import {
 } from '../db/run-log.ts';
 import {
   checkSourceRow,
+  cursorTradeSource,
+  openCopyTradeSource,
   type RejectedTrade,
   SOURCE_ORDER,
   type SourceRow,
@@ -53,6 +64,7 @@ import {
 import {
   type Allocation,
   allocationRow,
+  compareLots,
   formatUsd,
   type Lot,
   realizedPnl,
@@ -61,7 +73,7 @@ import {
 } from '../fifo/index.ts';
 import { type JobOptions, REJECTIONS_LOGGED, silentLogger } from './context.ts';
 import { failRun, type RunOutcome } from './outcome.ts';
-import { diffAllocations, diffLots, formatPnlDifference } from './reconcile.ts';
+import { type AllocationDiff, diffAllocations, diffLots, formatPnlDifference } from './reconcile.ts';
 import { remainingSizeUpdates } from './remaining-size.ts';
 
 export interface FullRebuildOptions extends JobOptions {
@@ -91,6 +103,21 @@ export interface FullRebuildResult extends RunOutcome {
 }
 
 const FETCH_ROWS = 10_000;
+
+const NO_DIFF: AllocationDiff = {
+  insert: [],
+  deleteIds: [],
+  added: 0,
+  removed: 0,
+  changed: 0,
+  pnlDifference: 0n,
+};
+
+const compareLotTexts = (a: LotText, b: LotText) =>
+  compareLots(
+    { buyTime: a.buy_time, buyOrderId: a.buy_order_id },
+    { buyTime: b.buy_time, buyOrderId: b.buy_order_id },
+  );
 const FLUSH_ROWS = 20_000;
 
 export async function runFullRebuild(db: Database, options: FullRebuildOptions): Promise<FullRebuildResult> {
@@ -167,6 +194,7 @@ export async function fullRebuildLocked(
 
   const counts = emptyCounts();
   const state = new RebuildState(db, client, version, batchId, dryRun);
+  let reader: pg.PoolClient | null = null;
   try {
     await client.query('BEGIN');
     // Changes visible now are covered by the cursor's snapshot, taken just after.
@@ -174,19 +202,21 @@ export async function fullRebuildLocked(
       'SELECT change_id::text AS id FROM fifo_trade_changes WHERE allocation_version = $1',
       [version],
     );
-    const cursor = await TradeCursor.open(
-      client,
-      'fifo_full_trades',
-      '',
-      [],
-      `symbol COLLATE "C", ${SOURCE_ORDER}`,
-    );
+    const order = `symbol COLLATE "C", ${SOURCE_ORDER}`;
+    // On a real server the trades stream in with COPY on a second connection (same snapshot),
+    // so PostgreSQL reads while the engine computes; PGlite has one session, so a cursor.
+    reader = db.supportsCopy ? await acquire(db) : null;
+    const source = reader
+      ? await openCopyTradeSource(client, reader, order)
+      : cursorTradeSource(await TradeCursor.open(client, 'fifo_full_trades', '', [], order), FETCH_ROWS);
     const leftover = new Set(await storedSymbols(client, version));
     // With nothing stored there is nothing to drift from: this is the version's first build.
     const firstBuild = leftover.size === 0;
+    if (!firstBuild) state.startDigests();
     let symbol: SymbolRun | null = null;
     for (;;) {
-      const rows = await cursor.next(FETCH_ROWS);
+      const rows = await source.next();
+      if (rows.length === 0) break;
       for (const row of rows) {
         if (symbol === null || symbol.symbol !== row.symbol) {
           if (symbol) await state.finishSymbol(symbol, counts);
@@ -197,8 +227,8 @@ export async function fullRebuildLocked(
       }
       state.tradesRead += rows.length;
       options.onProgress?.(state.tradesRead);
-      if (rows.length < FETCH_ROWS) break;
     }
+    await source.close();
     if (symbol) await state.finishSymbol(symbol, counts);
     for (const gone of leftover) await state.removeSymbol(gone, counts);
     await state.flush();
@@ -223,6 +253,8 @@ export async function fullRebuildLocked(
   } catch (error) {
     await failRun(db, client, runId, counts, error, logger, 'full rebuild');
     throw error;
+  } finally {
+    reader?.release();
   }
   logRejections(logger, state.rejected);
   const driftRows =
@@ -316,6 +348,22 @@ class RebuildState {
   private remaining: { orderId: string; remaining: string }[] = [];
   private progress: SymbolProgress[] = [];
   private emptied: string[] = [];
+  /** Stored digests per symbol; null on a first build, where nothing is stored. */
+  private digests: Promise<{
+    allocations: Map<string, SymbolDigest>;
+    lots: Map<string, SymbolDigest>;
+  } | null> = Promise.resolve(null);
+
+  /** Starts computing the stored digests on the server; awaited per symbol. */
+  startDigests(): void {
+    const digests = (async () => ({
+      allocations: await storedAllocationDigests(this.client, this.version),
+      lots: await storedLotDigests(this.client, this.version),
+    }))();
+    // Awaited in finishSymbol; a failure surfaces there.
+    digests.catch(() => {});
+    this.digests = digests;
+  }
 
   constructor(
     private readonly db: Database,
@@ -334,10 +382,12 @@ class RebuildState {
     counts.symbolsProcessed++;
     counts.allocationsCreated += computed.length;
 
-    const diff = diffAllocations(
-      computed,
-      await readStoredAllocations(this.client, this.version, run.symbol),
-    );
+    const digests = await this.digests;
+    const unchanged =
+      digests !== null && sameDigest(digests.allocations.get(run.symbol), allocationDigest(computed));
+    const diff = unchanged
+      ? NO_DIFF
+      : diffAllocations(computed, await readStoredAllocations(this.client, this.version, run.symbol));
     counts.driftRowsAdded += diff.added;
     counts.driftRowsRemoved += diff.removed;
     counts.driftRowsChanged += diff.changed;
@@ -345,8 +395,14 @@ class RebuildState {
     for (const row of diff.insert) this.inserts.push(allocationValues(row, this.version, this.batchId));
     this.deleteIds.push(...diff.deleteIds);
 
-    const storedLots = await readStoredLots(this.client, this.version, run.symbol);
-    if (storedLots.length === 0) {
+    const lotsUnchanged =
+      digests !== null &&
+      sameDigest(digests.lots.get(run.symbol), lotDigest([...lotTexts].sort(compareLotTexts)));
+    const storedLots =
+      lotsUnchanged || digests === null ? [] : await readStoredLots(this.client, this.version, run.symbol);
+    if (lotsUnchanged) {
+      // nothing to write
+    } else if (storedLots.length === 0) {
       for (const lot of lotTexts) this.lotInserts.push(lotValues(lot, this.version, this.batchId));
       this.lotDriftRows += lotTexts.length;
     } else {

@@ -77,6 +77,10 @@ export interface IncrementalResult extends RunOutcome {
 }
 
 const FETCH_ROWS = 10_000;
+/** A batch (one transaction) holds up to this many symbols... */
+const BATCH_SYMBOLS = 200;
+/** ...or about this many trades. */
+const BATCH_TRADES = 50_000;
 
 export async function runIncremental(db: Database, options: IncrementalOptions): Promise<IncrementalResult> {
   const logger = options.logger ?? silentLogger;
@@ -180,16 +184,31 @@ async function incrementalLocked(
   const rejected: RejectedTrade[] = [];
   try {
     const symbols = await symbolsToProcess(client, version, since);
+    // Symbols commit in batches: each batch's allocations, lots, consumed changes, progress
+    // and log counters together. Many small symbols share one commit.
+    let batchSymbols = 0;
+    let batchTrades = 0;
     for (const symbol of symbols) {
-      await client.query('BEGIN');
+      if (batchSymbols === 0) await client.query('BEGIN');
       const outcome = await processSymbol(db, client, options, batchId, symbol, since, counts, rejected);
       totals.trades += outcome.trades;
       totals.pnl += outcome.pnl;
       if (outcome.mode === 'append') totals.appended++;
+      batchSymbols++;
+      batchTrades += outcome.trades;
+      if (batchSymbols >= BATCH_SYMBOLS || batchTrades >= BATCH_TRADES) {
+        counts.totalPnl = formatUsd(totals.pnl);
+        await updateRun(client, runId, counts);
+        await client.query('COMMIT');
+        options.onProgress?.(totals.trades);
+        batchSymbols = 0;
+        batchTrades = 0;
+      }
+    }
+    if (batchSymbols > 0) {
       counts.totalPnl = formatUsd(totals.pnl);
       await updateRun(client, runId, counts);
       await client.query('COMMIT');
-      options.onProgress?.(totals.trades);
     }
     await updateRun(client, runId, counts, { status: 'completed' });
   } catch (error) {

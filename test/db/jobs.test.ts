@@ -340,7 +340,8 @@ describe('a failed run', () => {
       const kill = setInterval(() => {
         void killer.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'FETCH%'`,
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'fifo-ledger'
+           AND (query LIKE 'FETCH%' OR query LIKE 'COPY%')`,
         );
       }, 20);
 

@@ -1,0 +1,108 @@
+/**
+ * Digests of what a version has stored, per symbol: an md5 over the canonical text of its
+ * allocations (and of its lots) in FIFO order. The nightly validation compares them with the
+ * same digest of the computed rows and reads a symbol's stored rows only when they differ,
+ * so a run with nothing changed moves no stored rows to the client. PostgreSQL computes the
+ * digests on its own core while the engine works.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type pg from 'pg';
+import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import { LOT_COLUMNS, type LotText } from './lots.ts';
+import { numericText, utcText } from './sql.ts';
+
+/** Separators that never occur in canonical values: between fields, between rows, for NULL. */
+const FIELD = '\x1f';
+const ROW = '\x1e';
+const NULL = '\x18';
+
+const NUMERIC = new Set([
+  'allocated_size',
+  'buy_price',
+  'sell_price',
+  'buy_fees_per_unit',
+  'sell_fees_per_unit',
+  'cost_basis_usd',
+  'proceeds_usd',
+  'net_proceeds_usd',
+  'pnl_usd',
+  'size',
+  'remaining_size',
+  'remaining_cost_usd',
+]);
+
+function lineSql(columns: readonly string[]): string {
+  const parts = columns.map((c) => {
+    const text = NUMERIC.has(c) ? numericText(c) : c.endsWith('_time') ? utcText(c) : c;
+    return `coalesce(${text}, E'\\x18')`;
+  });
+  return `concat_ws(E'\\x1f', ${parts.join(', ')})`;
+}
+
+export interface SymbolDigest {
+  readonly rows: number;
+  readonly md5: string;
+}
+
+async function digestsOf(
+  client: pg.ClientBase,
+  sql: string,
+  version: number,
+): Promise<Map<string, SymbolDigest>> {
+  const { rows } = await client.query<{ symbol: string; n: number; md5: string }>(sql, [version]);
+  return new Map(rows.map((r) => [r.symbol, { rows: r.n, md5: r.md5 }]));
+}
+
+export function storedAllocationDigests(
+  client: pg.ClientBase,
+  version: number,
+): Promise<Map<string, SymbolDigest>> {
+  return digestsOf(
+    client,
+    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(ALLOCATION_COLUMNS)}, E'\\x1e'
+       ORDER BY sell_time, sell_order_id COLLATE "C", buy_time NULLS LAST, buy_order_id COLLATE "C")) AS md5
+     FROM fifo_allocations WHERE allocation_version = $1 GROUP BY symbol`,
+    version,
+  );
+}
+
+export function storedLotDigests(client: pg.ClientBase, version: number): Promise<Map<string, SymbolDigest>> {
+  return digestsOf(
+    client,
+    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(LOT_COLUMNS)}, E'\\x1e'
+       ORDER BY buy_time, buy_order_id COLLATE "C")) AS md5
+     FROM fifo_lots WHERE allocation_version = $1 GROUP BY symbol`,
+    version,
+  );
+}
+
+function digest<T>(rows: readonly T[], columns: readonly (keyof T)[]): SymbolDigest {
+  const hash: Hash = createHash('md5');
+  // Hashed in chunks of lines: one update per row costs more than the hashing itself.
+  let chunk = '';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    let line = i > 0 ? ROW : '';
+    for (let c = 0; c < columns.length; c++) {
+      if (c > 0) line += FIELD;
+      line += (row[columns[c]!] as string | null) ?? NULL;
+    }
+    chunk += line;
+    if (chunk.length > 1 << 16) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  }
+  hash.update(chunk);
+  return { rows: rows.length, md5: hash.digest('hex') };
+}
+
+/** The digest of computed allocations, in the engine's order (which is FIFO order). */
+export const allocationDigest = (rows: readonly AllocationRow[]): SymbolDigest =>
+  digest(rows, ALLOCATION_COLUMNS);
+
+/** The digest of computed lots; they must be in buy order. */
+export const lotDigest = (rows: readonly LotText[]): SymbolDigest => digest(rows, LOT_COLUMNS);
+
+export const sameDigest = (a: SymbolDigest | undefined, b: SymbolDigest): boolean =>
+  a !== undefined && a.rows === b.rows && a.md5 === b.md5;
