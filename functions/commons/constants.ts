@@ -1,0 +1,115 @@
+/**
+ * Names shared by the Lambda handlers and the CDK code (lib/): the metrics namespace,
+ * service and dimensions, every metric's name and unit, and the environment variables the
+ * stack sets. Both sides import this module, so an alarm watches exactly the series a
+ * handler emits. Plain data only: lib/ imports it at synth time.
+ */
+
+/** CloudWatch namespace of every metric fifo-ledger emits. */
+export const METRICS_NAMESPACE = 'FifoLedger';
+
+/** Powertools service name: the `service` field of every log line and metric dimension. */
+export const SERVICE_NAME = 'fifo-ledger';
+
+/** Powertools adds the service as this dimension to every metric. */
+export const SERVICE_DIMENSION = 'service';
+
+/** A dimension naming the deployment (the stack), so two stacks in one account never mix series. */
+export const DEPLOYMENT_DIMENSION = 'deployment';
+
+/** The exact dimension set of every fifo-ledger metric, for a deployment. */
+export function metricDimensions(deployment: string): Readonly<Record<string, string>> {
+  return { [SERVICE_DIMENSION]: SERVICE_NAME, [DEPLOYMENT_DIMENSION]: deployment };
+}
+
+/** The units fifo-ledger uses; each is both a Powertools MetricUnit and a CloudWatch Unit. */
+export type MetricUnitName = 'Count' | 'Seconds' | 'Milliseconds' | 'None';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+}
+
+/** Every metric, by role. */
+export const METRICS = {
+  /** One per incremental run, whatever its outcome (skipped runs included). */
+  incrementalRuns: { name: 'IncrementalRuns', unit: 'Count' },
+  /**
+   * Age of the oldest change not yet consumed, read after every incremental run (0 when
+   * nothing is pending). A quiet market keeps it at 0; it grows only when changes wait.
+   */
+  freshnessLag: { name: 'FreshnessLagSeconds', unit: 'Seconds' },
+  /** Changes captured and not yet consumed, after the run. */
+  pendingChanges: { name: 'PendingChanges', unit: 'Count' },
+  /** Trades an incremental run processed. */
+  tradesProcessed: { name: 'TradesProcessed', unit: 'Count' },
+  /** Distinct sells with an unmatched remainder, after the run. */
+  unmatchedSells: { name: 'UnmatchedSells', unit: 'Count' },
+  /** Trades the source holds that the engine rejects. */
+  rejectedTrades: { name: 'RejectedTrades', unit: 'Count' },
+  /** Wall time of an incremental run. */
+  incrementalDuration: { name: 'IncrementalDuration', unit: 'Milliseconds' },
+  /** One per full rebuild run, whatever its outcome. */
+  fullRebuildRuns: { name: 'FullRebuildRuns', unit: 'Count' },
+  /** 1 when a full rebuild completed and applied its result, else 0. */
+  fullRebuildSucceeded: { name: 'FullRebuildSucceeded', unit: 'Count' },
+  /** Allocation and lot rows a full rebuild found different from the stored ones. */
+  driftRows: { name: 'DriftRows', unit: 'Count' },
+  /** Σ |Δ pnl| in USD over the drifted rows (CloudWatch has no currency unit). */
+  driftUsd: { name: 'DriftUsd', unit: 'None' },
+  /** Wall time of a full rebuild. */
+  fullRebuildDuration: { name: 'FullRebuildDuration', unit: 'Milliseconds' },
+  /** One per report run. */
+  reportRuns: { name: 'ReportRuns', unit: 'Count' },
+  /** 1 when the report was handed to SES, else 0. */
+  reportsSent: { name: 'ReportsSent', unit: 'Count' },
+  /** Migrations the deploy-time trigger applied. */
+  migrationsApplied: { name: 'MigrationsApplied', unit: 'Count' },
+} as const satisfies Record<string, MetricDefinition>;
+
+/** Environment variables the stack sets and the handlers read. */
+export const ENV = {
+  /** The deployment dimension's value (the stack name). */
+  deployment: 'FIFO_DEPLOYMENT',
+  /** The allocation version the jobs build (read by shared/jobs resolveVersion). */
+  allocationVersion: 'FIFO_ALLOCATION_VERSION',
+  /** Local mode: a connection string used instead of Secrets Manager (tests, local runs). */
+  databaseUrl: 'DATABASE_URL',
+  /** ARN of the Secrets Manager secret holding {username, password, host?, port?, dbname?}. */
+  dbSecretArn: 'FIFO_DB_SECRET_ARN',
+  /** Database host; overrides the secret's `host`. */
+  dbHost: 'FIFO_DB_HOST',
+  /** Database port; overrides the secret's `port`. */
+  dbPort: 'FIFO_DB_PORT',
+  /** Database name; overrides the secret's `dbname`. */
+  dbName: 'FIFO_DB_NAME',
+  /** `verify-full` (default): TLS with the server certificate verified. `off`: no TLS, local tests only. */
+  dbTls: 'FIFO_DB_TLS',
+  /** How long a fetched secret is cached, in seconds. */
+  secretMaxAgeSeconds: 'FIFO_DB_SECRET_MAX_AGE_SECONDS',
+  /** Where node-pg-migrate finds the SQL files (read by shared/db/migrate). */
+  migrationsDir: 'FIFO_MIGRATIONS_DIR',
+  /**
+   * The daily report's settings, read by shared/report (loadReportConfig) under the names the
+   * bot's own report uses. Sender and recipients unset: the report is built and logged, not sent.
+   */
+  reportSender: 'REPORT_SENDER',
+  /** Comma-separated recipients of the daily report. */
+  reportRecipients: 'REPORT_RECIPIENTS',
+  /** Prefix of the report's subject line. */
+  reportSubjectPrefix: 'REPORT_SUBJECT_PREFIX',
+  /** IANA time zone of the report's day boundaries and displayed times. */
+  reportTimeZone: 'REPORT_TIMEZONE',
+  /** Length of the report's window in hours. */
+  reportWindowHours: 'REPORT_WINDOW_HOURS',
+} as const;
+
+/** The values of FIFO_DB_TLS. */
+export const DB_TLS_MODES = ['verify-full', 'off'] as const;
+export type DbTlsMode = (typeof DB_TLS_MODES)[number];
+
+/** The Node.js 20+ Lambda runtimes carry the Amazon CAs (RDS included) in this file. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+/** The field a schedule puts in the payload: EventBridge Scheduler's scheduled time. */
+export const SCHEDULED_TIME_FIELD = 'scheduledTime';

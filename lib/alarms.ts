@@ -1,0 +1,212 @@
+/**
+ * The alarms and where they go: an SNS topic (TLS only) with an optional email subscription.
+ * Metric names, units, namespace and dimensions come from functions/commons/constants.ts,
+ * the module the handlers emit them with.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  METRICS,
+  METRICS_NAMESPACE,
+  type MetricDefinition,
+  type MetricUnitName,
+  metricDimensions,
+} from '../functions/commons/constants.ts';
+
+const CLOUDWATCH_UNITS: Record<MetricUnitName, cloudwatch.Unit> = {
+  Count: cloudwatch.Unit.COUNT,
+  Seconds: cloudwatch.Unit.SECONDS,
+  Milliseconds: cloudwatch.Unit.MILLISECONDS,
+  None: cloudwatch.Unit.NONE,
+};
+
+/** A fifo-ledger metric as the handlers emit it for `deployment`: same name, unit and dimensions. */
+export function fifoMetric(
+  definition: MetricDefinition,
+  deployment: string,
+  options: { statistic: string; period: Duration },
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: definition.name,
+    dimensionsMap: { ...metricDimensions(deployment) },
+    unit: CLOUDWATCH_UNITS[definition.unit],
+    statistic: options.statistic,
+    period: options.period,
+  });
+}
+
+export interface FifoAlarmsProps {
+  /** The deployment dimension's value: the handlers get the same through FIFO_DEPLOYMENT. */
+  readonly deployment: string;
+  /** The functions whose errors page (the scheduled ones). */
+  readonly functions: Record<string, lambda.IFunction>;
+  /** The queue that receives failed and expired invocations. */
+  readonly failureQueue: sqs.IQueue;
+  /**
+   * The address that gets every alarm and recovery.
+   * @default - no subscription (subscribe to the topic yourself)
+   */
+  readonly email?: string;
+  /**
+   * The schedules run: when false (rollback), the alarms that expect runs stop notifying.
+   * @default true
+   */
+  readonly schedulesEnabled?: boolean;
+  /**
+   * The incremental schedule's interval, which is the freshness metric's period.
+   * @default Duration.minutes(5)
+   */
+  readonly incrementalInterval?: Duration;
+  /**
+   * Alarm when the oldest unprocessed change is older than this.
+   * @default Duration.minutes(15)
+   */
+  readonly freshnessLagThreshold?: Duration;
+  /**
+   * Consecutive incremental periods over the threshold or without any datapoint before the
+   * freshness alarm fires (absorbs one late tick).
+   * @default 3
+   */
+  readonly freshnessEvaluationPeriods?: number;
+  /**
+   * Alarm when no full rebuild has succeeded for this long (whole hours, at most 168).
+   * @default Duration.hours(26)
+   */
+  readonly fullRebuildMaxAge?: Duration;
+  /**
+   * Alarm when a full rebuild finds more drifted rows than this.
+   * @default 0
+   */
+  readonly driftRowsThreshold?: number;
+}
+
+/** The alarm topic and the alarms of a fifo-ledger deployment. */
+export class FifoAlarms extends Construct {
+  public readonly topic: sns.Topic;
+  public readonly freshness: cloudwatch.Alarm;
+  public readonly fullRebuildMissed: cloudwatch.Alarm;
+  public readonly drift: cloudwatch.Alarm;
+  public readonly failureQueueNotEmpty: cloudwatch.Alarm;
+  public readonly functionErrors: Record<string, cloudwatch.Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: FifoAlarmsProps) {
+    super(scope, id);
+    const prefix = Stack.of(this).stackName;
+    const expectRuns = props.schedulesEnabled ?? true;
+
+    this.topic = new sns.Topic(this, 'Topic', { displayName: `${prefix} alarms`, enforceSSL: true });
+    if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
+    const notify = (alarm: cloudwatch.Alarm) => {
+      alarm.addAlarmAction(new actions.SnsAction(this.topic));
+      alarm.addOkAction(new actions.SnsAction(this.topic));
+      return alarm;
+    };
+
+    // Freshness: the lag is the age of the oldest change not yet consumed, emitted by every
+    // incremental run (0 when nothing waits), so a quiet market reads 0 and never pages.
+    // No datapoint means no run: missing data is breaching.
+    const interval = props.incrementalInterval ?? Duration.minutes(5);
+    const lagThreshold = props.freshnessLagThreshold ?? Duration.minutes(15);
+    const freshnessPeriods = props.freshnessEvaluationPeriods ?? 3;
+    this.freshness = notify(
+      new cloudwatch.Alarm(this, 'Freshness', {
+        alarmName: `${prefix}-freshness`,
+        alarmDescription:
+          `Unprocessed trade changes older than ${lagThreshold.toMinutes()} min, or the incremental run ` +
+          'stopped reporting (no datapoint). Check the incremental function logs and `fifo health`.',
+        metric: fifoMetric(METRICS.freshnessLag, props.deployment, {
+          statistic: 'Maximum',
+          period: interval,
+        }),
+        threshold: lagThreshold.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: freshnessPeriods,
+        datapointsToAlarm: freshnessPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        actionsEnabled: expectRuns,
+      }),
+    );
+
+    // Nightly rebuild: the sum of successes over each hour; every hour without one (no
+    // datapoint at all included) is breaching, and maxAge hours in a row fire. Hourly
+    // periods keep period x evaluations within CloudWatch's 7-day limit.
+    const maxAgeHours = (props.fullRebuildMaxAge ?? Duration.hours(26)).toHours();
+    if (!Number.isInteger(maxAgeHours) || maxAgeHours < 1 || maxAgeHours > 168) {
+      throw new Error(`fullRebuildMaxAge must be whole hours from 1 to 168, got ${maxAgeHours}`);
+    }
+    this.fullRebuildMissed = notify(
+      new cloudwatch.Alarm(this, 'FullRebuildMissed', {
+        alarmName: `${prefix}-full-rebuild-missed`,
+        alarmDescription: `No full rebuild has succeeded for ${maxAgeHours} hours. Check the full-rebuild function logs.`,
+        metric: fifoMetric(METRICS.fullRebuildSucceeded, props.deployment, {
+          statistic: 'Sum',
+          period: Duration.hours(1),
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: maxAgeHours,
+        datapointsToAlarm: maxAgeHours,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        actionsEnabled: expectRuns,
+      }),
+    );
+
+    // Drift: the stored allocations differed from a recomputation. The rebuild has already
+    // corrected them; the alarm stays until a rebuild finds none (missing data: keep state).
+    const driftThreshold = props.driftRowsThreshold ?? 0;
+    this.drift = notify(
+      new cloudwatch.Alarm(this, 'Drift', {
+        alarmName: `${prefix}-drift`,
+        alarmDescription:
+          `A full rebuild found more than ${driftThreshold} drifted allocation or lot rows (see DriftUsd and the ` +
+          'run log). The rebuild applied the correction; find what wrote the difference.',
+        metric: fifoMetric(METRICS.driftRows, props.deployment, {
+          statistic: 'Maximum',
+          period: Duration.hours(1),
+        }),
+        threshold: driftThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+    );
+
+    this.failureQueueNotEmpty = notify(
+      new cloudwatch.Alarm(this, 'FailureQueueNotEmpty', {
+        alarmName: `${prefix}-failed-invocations`,
+        alarmDescription:
+          'Scheduled invocations failed or expired and were sent to the failure queue. Read the messages, ' +
+          'fix the cause, then purge the queue.',
+        metric: props.failureQueue.metricApproximateNumberOfMessagesVisible({
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.functionErrors[name] = notify(
+        new cloudwatch.Alarm(this, `${name}Errors`, {
+          alarmName: `${prefix}-${name}-errors`,
+          alarmDescription: `The ${name} function failed. Check its log group.`,
+          metric: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * FifoFunction: every fifo-ledger Lambda, built the same way. Node.js 24 on arm64, bundled
+ * by the local esbuild (never Docker) as ESM with a createRequire banner, pg-native left
+ * out, an explicit log group with retention, in the database's VPC, TLS to RDS verified
+ * against the runtime's Amazon CA bundle.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { LAMBDA_CA_BUNDLE } from '../functions/commons/constants.ts';
+
+/** The repository root: the esbuild project root and where package-lock.json lives. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The entry of a function folder under functions/. */
+export function functionEntry(name: string): string {
+  return fileURLToPath(new URL(`../functions/${name}/index.ts`, import.meta.url));
+}
+
+/**
+ * ESM output still meets CommonJS dependencies (pg, node-pg-migrate) that call `require`:
+ * give the bundle a real one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __fifoCreateRequire } from 'node:module';const require = __fifoCreateRequire(import.meta.url);";
+
+/** The runtime of every function: the newest Node.js LTS Lambda offers in this aws-cdk-lib. */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface FifoFunctionProps {
+  /** The folder under functions/ holding index.ts with the exported `handler`. */
+  readonly functionName: string;
+  /**
+   * A description shown in the Lambda console.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * The VPC the function runs in (the database's).
+   */
+  readonly vpc: ec2.IVpc;
+  /** The subnets the function's network interfaces go in. */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The security groups of the function (allowed to reach the database and the endpoints). */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * How long an invocation may run.
+   * @default Duration.minutes(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MiB (CPU scales with it).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * How long the function's logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Environment variables, added to the ones every function gets (CA bundle, source maps).
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Reserved concurrency: 1 keeps a writer from overlapping itself.
+   * @default - no reserved concurrency
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Asynchronous invocations (schedules): how long an event may wait before it is dropped
+   * to the failure destination. Keep it below the schedule's interval.
+   * @default - Lambda's default, 6 hours
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Asynchronous invocations: retries after a function error (0 to 2).
+   * @default - Lambda's default, 2
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Asynchronous invocations: where an event goes once it failed or expired.
+   * @default - none
+   */
+  readonly onFailure?: lambda.IDestination;
+  /**
+   * Shell commands run after esbuild, with `{inputDir}` and `{outputDir}` substituted
+   * (for files the bundle reads at run time, such as migrations).
+   * @default - none
+   */
+  readonly afterBundling?: string[];
+}
+
+/** A fifo-ledger Lambda function. */
+export class FifoFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: FifoFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const afterBundling = props.afterBundling ?? [];
+    super(scope, id, {
+      entry: functionEntry(props.functionName),
+      handler: 'handler',
+      description: props.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.minutes(1),
+      memorySize: props.memorySize ?? 512,
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      maxEventAge: props.maxEventAge,
+      retryAttempts: props.retryAttempts,
+      onFailure: props.onFailure,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      environment: {
+        // Node 20+ Lambda runtimes no longer trust the Amazon RDS CAs by default; this file
+        // (shipped in the runtime) holds them, and Node adds it to its default store.
+        NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        // pg loads pg-native only when asked for it; the pure-JS driver is what runs.
+        externalModules: ['pg-native'],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        keepNames: true,
+        forceDockerBundling: false,
+        commandHooks:
+          afterBundling.length === 0
+            ? undefined
+            : {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  afterBundling.map((command) =>
+                    command.replaceAll('{inputDir}', inputDir).replaceAll('{outputDir}', outputDir),
+                  ),
+              },
+      },
+    });
+    const role = this.role!;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'The AWS managed basic execution policy only lets the function write its own logs; ' +
+        'CDK attaches it to every Lambda role.',
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason:
+        'The AWS managed VPC access policy is what Lambda needs to manage the network interfaces ' +
+        'of a function in a VPC (required to reach the database).',
+    });
+  }
+}
