@@ -1,6 +1,6 @@
 /** fifo_allocations: the slices of every sell, per version. */
 import type pg from 'pg';
-import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import { ALLOCATION_COLUMNS, type AllocationRow, parseScaled, QTY_SCALE } from '../fifo/index.ts';
 import type { BulkTarget } from './bulk.ts';
 import { numericText, utcText } from './sql.ts';
 
@@ -122,4 +122,24 @@ export async function removeAllocationsFrom(
     [version, symbol, fromTime],
   );
   return { removed: Number(rows[0]!.removed), removedPnl: rows[0]!.removed_pnl };
+}
+
+/**
+ * Deletes a version's allocations of these sells stored under any symbol but `symbol`: the
+ * sells moved to `symbol`. Returns the deleted rows' pnl (QTY_SCALE; unmatched rows count 0).
+ */
+export async function deleteSellsOfOtherSymbols(
+  client: pg.ClientBase,
+  version: number,
+  symbol: string,
+  sells: readonly string[],
+): Promise<bigint[]> {
+  if (sells.length === 0) return [];
+  const { rows } = await client.query<{ pnl: string | null }>(
+    `DELETE FROM fifo_allocations
+     WHERE allocation_version = $1 AND symbol <> $2 AND sell_order_id = ANY($3::varchar[])
+     RETURNING trim_scale(pnl_usd)::text AS pnl`,
+    [version, symbol, sells],
+  );
+  return rows.map((r) => (r.pnl === null ? 0n : parseScaled(r.pnl, QTY_SCALE)));
 }

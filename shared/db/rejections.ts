@@ -23,7 +23,9 @@ export async function clearRejections(
 ): Promise<void> {
   if (orderIds.length === 0) return;
   await client.query(
-    `DELETE FROM fifo_rejected_trades WHERE order_id = ANY($1::varchar[]) AND NOT (order_id = ANY($2::varchar[]))`,
+    // Fill rows never reach the trade source; only a full rebuild judges them.
+    `DELETE FROM fifo_rejected_trades WHERE order_id = ANY($1::varchar[]) AND NOT (order_id = ANY($2::varchar[]))
+       AND order_id !~ '-FILL-[0-9]+$'`,
     [orderIds, stillRejected],
   );
 }

@@ -34,8 +34,52 @@ const PLAIN = /^\d+(?:\.\d{1,30})?$/;
 const NONZERO = /[1-9]/;
 const plainPositive = (v: string) => PLAIN.test(v) && NONZERO.test(v);
 
+/** The reason given to trades dated after the horizon; incremental runs look for it. */
+export const FUTURE_REASON = 'order_time is in the future';
+
+/**
+ * The latest acceptable order_time: one day ahead of the database clock. A fill cannot
+ * happen in the future, so a later time is a bad row, kept for review; once the clock
+ * passes it, the next incremental run takes the trade in (see incremental.ts).
+ */
+export async function readHorizon(client: pg.ClientBase): Promise<string> {
+  const { rows } = await client.query<{ horizon: string }>(
+    `SELECT ${utcText("now() + interval '1 day'")} AS horizon`,
+  );
+  return rows[0]!.horizon;
+}
+
+/**
+ * Per-fill rows whose order row is missing. Fill rows never count (the trade source leaves
+ * them out, migrations/0006): without their order row, the fills are missing from FIFO.
+ */
+export async function orphanFills(client: pg.ClientBase): Promise<RejectedTrade[]> {
+  const { rows } = await client.query<{ order_id: string; symbol: string }>(
+    `SELECT f.order_id, f.symbol FROM trade_records f
+     WHERE f.order_id ~ '-FILL-[0-9]+$'
+       AND NOT EXISTS (SELECT 1 FROM trade_records p WHERE p.order_id = regexp_replace(f.order_id, '-FILL-[0-9]+$', ''))`,
+  );
+  return rows.map((r) => ({
+    orderId: r.order_id,
+    symbol: r.symbol,
+    reason: 'per-fill row without its order row: only order rows count, so these fills are missing from FIFO',
+  }));
+}
+
 /** Checks a source row: the engine's trade, or the reason it is excluded. */
-export function checkSourceRow(row: SourceRow): { trade: Trade } | { rejected: RejectedTrade } {
+export function checkSourceRow(
+  row: SourceRow,
+  horizon: string,
+): { trade: Trade } | { rejected: RejectedTrade } {
+  if (row.order_time > horizon) {
+    return {
+      rejected: {
+        orderId: row.order_id,
+        symbol: row.symbol,
+        reason: `${FUTURE_REASON}: ${row.order_time} is more than a day after the database clock`,
+      },
+    };
+  }
   // The common case, plain positive decimals and a known side, without the general checks.
   const { side, price, size, fee } = row;
   if (

@@ -11,6 +11,7 @@ import {
   ALLOCATION_TARGET,
   allocationValues,
   deleteAllocationsById,
+  deleteSellsOfOtherSymbols,
   readStoredAllocations,
 } from '../db/allocations.ts';
 import { bulkInsert } from '../db/bulk.ts';
@@ -56,7 +57,9 @@ import {
   checkSourceRow,
   cursorTradeSource,
   openCopyTradeSource,
+  orphanFills,
   type RejectedTrade,
+  readHorizon,
   SOURCE_ORDER,
   type SourceRow,
   TradeCursor,
@@ -202,6 +205,7 @@ export async function fullRebuildLocked(
       'SELECT change_id::text AS id FROM fifo_trade_changes WHERE allocation_version = $1',
       [version],
     );
+    const horizon = await readHorizon(client);
     const order = `symbol COLLATE "C", ${SOURCE_ORDER}`;
     // On a real server the trades stream in with COPY on a second connection (same snapshot),
     // so PostgreSQL reads while the engine computes; PGlite has one session, so a cursor.
@@ -220,7 +224,7 @@ export async function fullRebuildLocked(
       for (const row of rows) {
         if (symbol === null || symbol.symbol !== row.symbol) {
           if (symbol) await state.finishSymbol(symbol, counts);
-          symbol = new SymbolRun(row.symbol, new SymbolBook(row.symbol, [], options.engine));
+          symbol = new SymbolRun(row.symbol, new SymbolBook(row.symbol, [], options.engine), horizon);
           leftover.delete(row.symbol);
         }
         symbol.add(row, counts, state.rejected);
@@ -232,6 +236,7 @@ export async function fullRebuildLocked(
     if (symbol) await state.finishSymbol(symbol, counts);
     for (const gone of leftover) await state.removeSymbol(gone, counts);
     await state.flush();
+    state.rejected.push(...(await orphanFills(client)));
 
     if (!dryRun) {
       await replaceRejections(client, state.rejected);
@@ -308,11 +313,12 @@ class SymbolRun {
   constructor(
     readonly symbol: string,
     readonly book: SymbolBook,
+    private readonly horizon: string,
   ) {}
 
   add(row: SourceRow, counts: RunCounts, rejected: RejectedTrade[]): void {
     this.last = row;
-    const checked = checkSourceRow(row);
+    const checked = checkSourceRow(row, this.horizon);
     if ('rejected' in checked) {
       rejected.push(checked.rejected);
       return;
@@ -348,6 +354,8 @@ class RebuildState {
   private remaining: { orderId: string; remaining: string }[] = [];
   private progress: SymbolProgress[] = [];
   private emptied: string[] = [];
+  private movedSells: { symbol: string; sells: string[] }[] = [];
+  private counts: RunCounts | null = null;
   /** Stored digests per symbol; null on a first build, where nothing is stored. */
   private digests: Promise<{
     allocations: Map<string, SymbolDigest>;
@@ -394,6 +402,14 @@ class RebuildState {
     this.pnlDifference += diff.pnlDifference;
     for (const row of diff.insert) this.inserts.push(allocationValues(row, this.version, this.batchId));
     this.deleteIds.push(...diff.deleteIds);
+    if (diff.added > 0 && digests !== null) {
+      // A sell new to this symbol may still be stored under the symbol it moved from.
+      this.movedSells.push({
+        symbol: run.symbol,
+        sells: [...new Set(diff.insert.map((r) => r.sell_order_id!))],
+      });
+      this.counts = counts;
+    }
 
     const lotsUnchanged =
       digests !== null &&
@@ -402,7 +418,8 @@ class RebuildState {
       lotsUnchanged || digests === null ? [] : await readStoredLots(this.client, this.version, run.symbol);
     if (lotsUnchanged) {
       // nothing to write
-    } else if (storedLots.length === 0) {
+    } else if (digests === null) {
+      // First build: nothing stored, so plain inserts (COPY) cannot conflict.
       for (const lot of lotTexts) this.lotInserts.push(lotValues(lot, this.version, this.batchId));
       this.lotDriftRows += lotTexts.length;
     } else {
@@ -449,11 +466,17 @@ class RebuildState {
     this.remaining = [];
     this.progress = [];
     this.emptied = [];
+    this.movedSells = [];
   }
 
   private async write(): Promise<void> {
     // Deletes first: a changed row is deleted and inserted again under the same unique key.
     await deleteAllocationsById(this.client, this.deleteIds);
+    for (const moved of this.movedSells) {
+      const pnls = await deleteSellsOfOtherSymbols(this.client, this.version, moved.symbol, moved.sells);
+      if (this.counts) this.counts.driftRowsRemoved += pnls.length;
+      for (const pnl of pnls) this.pnlDifference += pnl < 0n ? -pnl : pnl;
+    }
     await bulkInsert(this.client, this.db.supportsCopy, ALLOCATION_TARGET, this.inserts);
     await deleteLotsById(this.client, this.version, this.lotDeletes);
     await bulkInsert(this.client, this.db.supportsCopy, LOT_TARGET, this.lotInserts);

@@ -34,7 +34,9 @@ import {
 import { utcText } from '../db/sql.ts';
 import {
   checkSourceRow,
+  FUTURE_REASON,
   type RejectedTrade,
+  readHorizon,
   SOURCE_ORDER,
   SOURCE_SELECT,
   TradeCursor,
@@ -77,10 +79,8 @@ export interface IncrementalResult extends RunOutcome {
 }
 
 const FETCH_ROWS = 10_000;
-/** A batch (one transaction) holds up to this many symbols... */
-const BATCH_SYMBOLS = 200;
-/** ...or about this many trades. */
-const BATCH_TRADES = 50_000;
+/** A batch (one transaction) holds up to this many symbols, more only to keep linked symbols together. */
+const BATCH_SYMBOLS = 100;
 
 export async function runIncremental(db: Database, options: IncrementalOptions): Promise<IncrementalResult> {
   const logger = options.logger ?? silentLogger;
@@ -183,32 +183,30 @@ async function incrementalLocked(
   const totals = { trades: 0, appended: 0, pnl: 0n };
   const rejected: RejectedTrade[] = [];
   try {
+    const horizon = await readHorizon(client);
+    await admitMaturedTrades(client, version, horizon);
     const symbols = await symbolsToProcess(client, version, since);
     // Symbols commit in batches: each batch's allocations, lots, consumed changes, progress
-    // and log counters together. Many small symbols share one commit.
-    let batchSymbols = 0;
-    let batchTrades = 0;
-    for (const symbol of symbols) {
-      if (batchSymbols === 0) await client.query('BEGIN');
-      const outcome = await processSymbol(db, client, options, batchId, symbol, since, counts, rejected);
-      totals.trades += outcome.trades;
-      totals.pnl += outcome.pnl;
-      if (outcome.mode === 'append') totals.appended++;
-      batchSymbols++;
-      batchTrades += outcome.trades;
-      if (batchSymbols >= BATCH_SYMBOLS || batchTrades >= BATCH_TRADES) {
-        counts.totalPnl = formatUsd(totals.pnl);
-        await updateRun(client, runId, counts);
-        await client.query('COMMIT');
-        options.onProgress?.(totals.trades);
-        batchSymbols = 0;
-        batchTrades = 0;
+    // and log counters together. Symbols that a trade moved between share a batch, and a
+    // batch removes what it replays in all its symbols before it writes anything, so a sell
+    // never exists twice (the unique key spans symbols) and slices go back to the right lots.
+    for (const batch of await planBatches(client, version, symbols)) {
+      await client.query('BEGIN');
+      const prepared: PreparedSymbol[] = [];
+      for (const symbol of batch) {
+        const ready = await prepareSymbol(client, version, symbol, since, counts);
+        if (ready) prepared.push(ready);
       }
-    }
-    if (batchSymbols > 0) {
+      for (const ready of prepared) {
+        const outcome = await processSymbol(db, client, options, batchId, ready, horizon, counts, rejected);
+        totals.trades += outcome.trades;
+        totals.pnl += outcome.pnl;
+        if (ready.append) totals.appended++;
+      }
       counts.totalPnl = formatUsd(totals.pnl);
       await updateRun(client, runId, counts);
       await client.query('COMMIT');
+      options.onProgress?.(totals.trades);
     }
     await updateRun(client, runId, counts, { status: 'completed' });
   } catch (error) {
@@ -234,6 +232,21 @@ async function incrementalLocked(
   return result;
 }
 
+/**
+ * Trades rejected for a time in the future whose time the clock has now reached: no change
+ * announces them, so they are recorded as changes here and taken in like late trades.
+ */
+async function admitMaturedTrades(client: pg.ClientBase, version: number, horizon: string): Promise<void> {
+  await client.query(
+    `INSERT INTO fifo_trade_changes (allocation_version, symbol, order_time, order_id)
+     SELECT $1, t.symbol, t.order_time, t.order_id
+     FROM fifo_rejected_trades r JOIN trade_records t ON t.order_id = r.order_id
+     WHERE r.reason LIKE $3 || '%' AND t.order_time <= $2::timestamptz
+       AND NOT EXISTS (SELECT 1 FROM fifo_trade_changes c WHERE c.allocation_version = $1 AND c.order_id = t.order_id)`,
+    [version, horizon, FUTURE_REASON],
+  );
+}
+
 /** Symbols with pending changes, plus (with --since) every symbol traded or built since then. */
 async function symbolsToProcess(
   client: pg.ClientBase,
@@ -251,23 +264,68 @@ async function symbolsToProcess(
   return rows.map((r) => r.symbol).sort(compareCodePoints);
 }
 
-interface SymbolOutcome {
-  readonly mode: 'append' | 'replay' | 'none';
-  readonly trades: number;
-  readonly pnl: bigint;
+/** A symbol whose changes are consumed and whose replayed part is removed, ready to process. */
+interface PreparedSymbol {
+  readonly symbol: string;
+  /** Trades from this time on are (re)processed. */
+  readonly from: string;
+  readonly append: boolean;
+  /** Order ids whose changes were consumed. */
+  readonly changed: string[];
 }
 
-async function processSymbol(
-  db: Database,
-  client: pg.PoolClient,
-  options: IncrementalOptions,
-  batchId: string,
+/**
+ * Groups symbols into batches. Symbols linked by a trade that moved between them (one
+ * order_id with pending changes in both) always share a batch.
+ */
+async function planBatches(
+  client: pg.ClientBase,
+  version: number,
+  symbols: readonly string[],
+): Promise<string[][]> {
+  const { rows } = await client.query<{ symbols: string[] }>(
+    `SELECT array_agg(DISTINCT symbol) AS symbols FROM fifo_trade_changes
+     WHERE allocation_version = $1 GROUP BY order_id HAVING count(DISTINCT symbol) > 1`,
+    [version],
+  );
+  const parent = new Map(symbols.map((s) => [s, s]));
+  const find = (s: string): string => {
+    const p = parent.get(s) ?? s;
+    if (p === s) return s;
+    const root = find(p);
+    parent.set(s, root);
+    return root;
+  };
+  for (const { symbols: linked } of rows) {
+    for (const s of linked) if (!parent.has(s)) parent.set(s, s);
+    for (const s of linked.slice(1)) parent.set(find(s), find(linked[0]!));
+  }
+  const groups = new Map<string, string[]>();
+  for (const s of symbols) {
+    const root = find(s);
+    groups.set(root, [...(groups.get(root) ?? []), s]);
+  }
+  const batches: string[][] = [];
+  let current: string[] = [];
+  for (const group of groups.values()) {
+    if (current.length > 0 && current.length + group.length > BATCH_SYMBOLS) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(...group);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** Consumes a symbol's changes and removes what must be replayed; null when nothing is due. */
+async function prepareSymbol(
+  client: pg.ClientBase,
+  version: number,
   symbol: string,
   since: string | null,
   counts: RunCounts,
-  rejectedAll: RejectedTrade[],
-): Promise<SymbolOutcome> {
-  const { version } = options;
+): Promise<PreparedSymbol | null> {
   // Consume exactly the changes visible now; ones committed later stay for the next run.
   const { rows: consumed } = await client.query<{ order_time: string; order_id: string }>(
     `DELETE FROM fifo_trade_changes WHERE allocation_version = $1 AND symbol = $2
@@ -277,20 +335,33 @@ async function processSymbol(
   counts.changesConsumed += consumed.length;
   let from = since;
   for (const change of consumed) if (from === null || change.order_time < from) from = change.order_time;
-  if (from === null) return { mode: 'none', trades: 0, pnl: 0n };
+  if (from === null) return null;
 
   const progress = await readProgress(client, version, symbol);
   const append = progress !== null && from > progress.time;
-  let lots: Lot[];
-  if (append) {
-    lots = await loadOpenLots(client, version, symbol, null);
-  } else {
+  if (!append) {
     const { removed } = await removeAllocationsFrom(client, version, symbol, from);
     counts.allocationsRemoved += removed;
     await deleteLotsFrom(client, version, symbol, from);
-    lots = await loadOpenLots(client, version, symbol, from);
     counts.symbolsReplayed++;
   }
+  return { symbol, from, append, changed: consumed.map((c) => c.order_id) };
+}
+
+/** Loads the symbol's lots and processes its trades from `from` on. */
+async function processSymbol(
+  db: Database,
+  client: pg.PoolClient,
+  options: IncrementalOptions,
+  batchId: string,
+  prepared: PreparedSymbol,
+  horizon: string,
+  counts: RunCounts,
+  rejectedAll: RejectedTrade[],
+): Promise<{ trades: number; pnl: bigint }> {
+  const { version } = options;
+  const { symbol, from, append } = prepared;
+  const lots = await loadOpenLots(client, version, symbol, append ? null : from);
   const before = new Map(lots.map((lot) => [lot.buyOrderId, lot.remaining]));
   const book = new SymbolBook(symbol, lots, options.engine);
   const allocations: Allocation[] = [];
@@ -310,7 +381,7 @@ async function processSymbol(
     for (const row of rows) {
       trades++;
       last = { time: row.order_time, side: row.side === 'buy' ? 'buy' : 'sell', orderId: row.order_id };
-      const checked = checkSourceRow(row);
+      const checked = checkSourceRow(row, horizon);
       if ('rejected' in checked) {
         rejected.push(checked.rejected);
         continue;
@@ -352,7 +423,7 @@ async function processSymbol(
   await recordRejections(client, rejected);
   await clearRejections(
     client,
-    consumed.map((c) => c.order_id),
+    prepared.changed,
     rejected.map((r) => r.orderId),
   );
   counts.tradesRejected += rejected.length;
@@ -362,7 +433,7 @@ async function processSymbol(
   if (last !== null) await writeProgress(client, version, [{ symbol, last }]);
   else if (!append) await deleteProgress(client, version, [symbol]);
   counts.symbolsProcessed++;
-  return { mode: append ? 'append' : 'replay', trades, pnl: realizedPnl(allocations) };
+  return { trades, pnl: realizedPnl(allocations) };
 }
 
 /** The symbol's last trade source row before `time`: the progress when nothing follows it. */

@@ -5,7 +5,7 @@
  * Money stays exact: sums are numeric in SQL and come back as decimal text (trim_scale);
  * ratios are computed from that text with decimal.js (./metrics.ts). Instants are canonical
  * UTC text. Nothing here reads the deprecated PnL columns of trade_records except the legacy
- * reconciliation, which exists to compare them with FIFO.
+ * reconciliation (shared/legacy/reconcile.ts), which exists to compare them with FIFO.
  *
  * Window: sells with start < sell_time <= end (end = `now`, start = end - hours). Open
  * positions are the lots as they are now (fifo_lots keeps no history), their ages counted to
@@ -17,6 +17,7 @@ import type { Database } from '../db/pool.ts';
 import { numericText, utcText } from '../db/sql.ts';
 import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
 import { type Health, readHealth } from '../jobs/health.ts';
+import { compareLegacyPnl } from '../legacy/reconcile.ts';
 import { localDate } from './format.ts';
 import { derivePerformance, emptyAggregates, type Performance, type SellAggregates } from './metrics.ts';
 import {
@@ -340,13 +341,11 @@ async function readUnmatchedSells(q: Queryable, version: number, start: string, 
   );
 }
 
-/** The deprecated PnL columns the legacy reconciliation knows, in order of preference. */
-const LEGACY_COLUMNS = ['pnl_usd', 'realized_profit'] as const;
-
 /**
- * Legacy vs FIFO per sell in the window, where trade_records still has a legacy PnL column.
- * The column names come from the fixed list above, never from data: the expression is built
- * from identifiers only, and every value is a parameter.
+ * Legacy vs FIFO per sell in the window, where trade_records still has a legacy PnL column
+ * (shared/legacy/reconcile.ts, which `fifo reconcile` also uses). The report reads the live
+ * columns only: once `fifo legacy archive` has moved the values, `fifo reconcile` reads them
+ * from the archive.
  */
 async function readLegacy(
   q: Queryable,
@@ -354,64 +353,15 @@ async function readLegacy(
   start: string,
   end: string,
 ): Promise<LegacyReconciliation | null> {
-  const { rows: found } = await q.query<{ column_name: string }>(
-    `SELECT column_name::text AS column_name FROM information_schema.columns
-     WHERE table_name = 'trade_records' AND table_schema = ANY (current_schemas(false))
-       AND column_name = ANY ($1::text[])`,
-    [[...LEGACY_COLUMNS]],
-  );
-  const present = LEGACY_COLUMNS.filter((c) => found.some((f) => f.column_name === c));
-  if (present.length === 0) return null;
-  const legacy = `coalesce(${present.map((c) => `t.${c}`).join(', ')})`;
-  const { rows } = await q.query<{
-    sell_order_id: string;
-    symbol: string;
-    sell_time: string;
-    legacy_pnl: string | null;
-    fifo_pnl: string;
-    difference: string | null;
-    legacy_total: string;
-    fifo_total: string;
-    total_difference: string;
-  }>(
-    `WITH sells AS (
-       SELECT sell_order_id, symbol, min(sell_time) AS sell_time, coalesce(sum(pnl_usd), 0) AS fifo
-       FROM fifo_allocations
-       WHERE allocation_version = $1 AND sell_time > $2::timestamptz AND sell_time <= $3::timestamptz
-       GROUP BY sell_order_id, symbol
-     ),
-     compared AS (
-       SELECT s.*,
-              -- float8 as text is its exact shortest form; NaN and the infinities fall outside
-              -- any finite range, so they count as no value rather than poison the sums.
-              CASE WHEN ${legacy} BETWEEN -1e300 AND 1e300 THEN (${legacy})::text::numeric END AS legacy
-       FROM sells s LEFT JOIN trade_records t ON t.order_id = s.sell_order_id
-     )
-     SELECT sell_order_id, symbol, ${utcText('sell_time')} AS sell_time,
-            trim_scale(legacy)::text AS legacy_pnl, ${dec('fifo')} AS fifo_pnl,
-            trim_scale(fifo - legacy)::text AS difference,
-            ${dec('sum(legacy) OVER ()')} AS legacy_total,
-            ${dec('sum(fifo) FILTER (WHERE legacy IS NOT NULL) OVER ()')} AS fifo_total,
-            ${dec('sum(fifo - legacy) OVER ()')} AS total_difference
-     FROM compared
-     ORDER BY abs(fifo - legacy) DESC NULLS LAST, sell_time, sell_order_id COLLATE "C"`,
-    [version, start, end],
-  );
-  const compared = rows.filter((r) => r.legacy_pnl !== null);
+  const comparison = await compareLegacyPnl(q, { version, start, end, archive: false });
+  if (comparison === null) return null;
   return {
-    columns: [...present],
-    rows: compared.map((r) => ({
-      sellOrderId: r.sell_order_id,
-      symbol: r.symbol,
-      sellTime: r.sell_time,
-      legacyPnl: r.legacy_pnl!,
-      fifoPnl: r.fifo_pnl,
-      difference: r.difference!,
-    })),
-    withoutLegacy: rows.length - compared.length,
-    legacyTotal: rows[0]?.legacy_total ?? '0',
-    fifoTotal: rows[0]?.fifo_total ?? '0',
-    totalDifference: rows[0]?.total_difference ?? '0',
+    columns: comparison.columns,
+    rows: comparison.rows.map(({ source: _source, ...row }) => row),
+    withoutLegacy: comparison.withoutLegacy,
+    legacyTotal: comparison.legacyTotal,
+    fifoTotal: comparison.fifoTotal,
+    totalDifference: comparison.totalDifference,
   };
 }
 

@@ -80,6 +80,37 @@ describe('drift', () => {
   });
 });
 
+describe('a trade moved to another symbol', () => {
+  it('is repaired by a full rebuild whichever symbol comes first', async () => {
+    // Why: a sell's allocations are unique across symbols, so the old ones must go first.
+    // Prepare
+    await insertBotTrades(db.pool, [
+      ...basic,
+      {
+        order_id: 'a1',
+        symbol: 'AAA-USD',
+        side: 'buy',
+        order_time: '2026-01-01T00:00:00Z',
+        price: '10',
+        size: '5',
+      },
+    ]);
+    await runFullRebuild(db, { version: 1 });
+    await db.pool.query('ALTER TABLE trade_records DISABLE TRIGGER fifo_capture_update');
+    await db.pool.query(`UPDATE trade_records SET symbol = 'AAA-USD' WHERE order_id = 's1'`);
+    await db.pool.query('ALTER TABLE trade_records ENABLE TRIGGER fifo_capture_update');
+
+    // Act
+    const repair = await runFullRebuild(db, { version: 1 });
+    await runFullRebuild(db, { version: 2 });
+
+    // Assess
+    expect(repair.drift.rowsRemoved).toBe(2);
+    expect(repair.drift.rowsAdded).toBe(1);
+    expect(await snapshotVersion(db.pool, 1)).toEqual(await snapshotVersion(db.pool, 2));
+  });
+});
+
 describe('the advisory lock', () => {
   it.skipIf(needsServer)(
     'skips a run while another run holds the lock, and logs it (needs a server: two sessions)',

@@ -1,0 +1,304 @@
+/** Plain-text renderings of the adoption commands' results, for the CLI's stdout. */
+import type { AdoptionCheck } from './adopt-check.ts';
+import type { ArchiveResult, RestoreResult } from './archive.ts';
+import type { LegacyPnlRow, Reconciliation } from './reconcile.ts';
+import type { PruneResult, StoredVersion, VersionComparison } from './versions.ts';
+
+/** Left-aligned text columns, right-aligned where `right` says so. */
+function table(header: string[], rows: string[][], right: boolean[] = []): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()}`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const list = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : 'none');
+const day = (t: string | null) => (t ? t.slice(0, 10) : '-');
+
+export function adoptionText(check: AdoptionCheck, database: string): string {
+  const out: string[] = [`fifo adopt --check: what "fifo migrate" would do to ${database}`, ''];
+  const m = check.migrations;
+  out.push(
+    m.tableExists
+      ? `Migrations: ${plural(m.applied.length, 'applied')} (${list(m.applied.map((a) => a.name))}); ` +
+          `${m.pending.length === 0 ? 'none pending' : `to apply: ${m.pending.join(', ')}`}`
+      : `Migrations: fifo_ledger_migrations does not exist (never migrated); to apply: ${list(m.pending)}`,
+  );
+  const blockers = check.problems.filter((p) => p.severity === 'blocker');
+  out.push(
+    blockers.length > 0
+      ? `Verdict: migrate would fail or leave the jobs unable to run: ${plural(blockers.length, 'blocker')} below.`
+      : check.upToDate
+        ? 'Verdict: up to date, migrate has nothing to do.'
+        : 'Verdict: migrate can be applied (no blocker found).',
+  );
+
+  out.push(
+    '',
+    `SCHEMA CHANGES (${check.changes.length}; ${check.inPlace} expected objects already in place)`,
+  );
+  if (check.changes.length === 0) out.push('  none');
+  else
+    out.push(
+      ...table(
+        ['Action', 'Kind', 'Object', 'Migration', 'Detail'],
+        check.changes.map((c) => [c.action, c.kind, c.name, c.migration, c.detail]),
+      ),
+    );
+
+  out.push('', 'FOREIGN KEYS FROM fifo_allocations TO trade_records');
+  if (check.foreignKeys.length === 0) out.push('  none (a deleted trade is seen by change capture)');
+  for (const fk of check.foreignKeys) {
+    out.push(`  ${fk.name}: (${fk.columns.join(', ')}) -> ${fk.references} ON DELETE ${fk.onDelete}`);
+    out.push(`    ${fk.replacement}`);
+  }
+
+  out.push('', 'ALLOCATION VERSIONS');
+  if (check.versions.length === 0) out.push('  none stored');
+  else
+    out.push(
+      ...table(
+        [
+          'Version',
+          'Rows',
+          'Sells',
+          'Unmatched rows',
+          'Sells from',
+          'to',
+          'Lots',
+          'Pending changes',
+          'Captured',
+          'Last full run',
+        ],
+        check.versions.map((v) => [
+          String(v.version),
+          String(v.allocations),
+          String(v.sells),
+          String(v.unmatchedRows),
+          day(v.firstSell),
+          day(v.lastSell),
+          String(v.lots),
+          String(v.pendingChanges),
+          v.registered ? 'yes' : 'no',
+          v.lastCompletedFullRun ?? '-',
+        ]),
+        [false, true, true, true, false, false, true, true, false, false],
+      ),
+    );
+
+  out.push('', 'COLUMNS');
+  for (const c of check.columns) {
+    if (!c.exists) {
+      out.push(`  ${c.table}: missing, created by migrate`);
+      continue;
+    }
+    const parts = [
+      `added by migrate: ${list(c.addedByMigrate)}`,
+      `missing and needed: ${list(c.missingRequired)}`,
+    ];
+    if (c.missingOptional.length > 0) parts.push(`absent, not needed: ${list(c.missingOptional)}`);
+    if (c.deprecatedPresent.length + c.deprecatedAbsent.length > 0) {
+      parts.push(
+        `deprecated present: ${list(c.deprecatedPresent)}`,
+        `deprecated absent: ${list(c.deprecatedAbsent)}`,
+      );
+    }
+    out.push(`  ${c.table}: ${parts.join('; ')}`);
+  }
+
+  out.push('', 'VIEWS READING THESE TABLES (kept as they are)');
+  if (check.dependentViews.length === 0) out.push('  none');
+  for (const v of check.dependentViews) {
+    out.push(
+      `  ${v.view}: reads ${v.reads.join(', ')}${
+        v.legacyColumns.length > 0
+          ? ` (legacy ${v.legacyColumns.join(', ')}: NULL after "fifo legacy archive" until "fifo legacy restore")`
+          : ''
+      }`,
+    );
+  }
+  if (check.triggersKept.length > 0) {
+    out.push('', 'OTHER TRIGGERS ON trade_records (kept)', ...check.triggersKept.map((t) => `  ${t}`));
+  }
+
+  const l = check.legacy;
+  out.push('', 'LEGACY PNL COLUMNS (fifo legacy archive moves them)');
+  out.push(
+    `  ${l.columns.map((c) => (c.present ? `${c.column} ${c.type}: ${c.values} values` : `${c.column}: absent`)).join('; ')}`,
+    `  ${plural(l.tradesWithValues, 'trade')} with a legacy value; archive table ${
+      l.archiveExists ? `exists with ${plural(l.archivedRows, 'row')}` : 'not created yet (migration 0004)'
+    }`,
+  );
+
+  out.push('', 'PROBLEMS');
+  if (check.problems.length === 0) out.push('  none');
+  for (const p of check.problems) out.push(`  ${p.severity.toUpperCase()}: ${p.message}`);
+  return `${out.join('\n')}\n`;
+}
+
+const values = (v: Partial<Record<string, number>>) =>
+  Object.entries(v)
+    .map(([c, n]) => `${c} ${n}`)
+    .join(', ') || 'none';
+
+export function archiveText(r: ArchiveResult): string {
+  const out = [
+    `archived ${plural(r.archivedRows, 'trade')} into fifo_legacy_pnl_archive and set ${plural(r.clearedRows, 'row')} NULL`,
+    `  values moved: ${values(r.values)}`,
+    `  columns absent from trade_records: ${list(r.absentColumns)}`,
+    `  archive now holds ${plural(r.archiveRows, 'row')}`,
+  ];
+  if (r.clearedRows === 0 && r.conflicts === 0) out.push('  nothing left to archive (already archived)');
+  if (r.conflicts > 0) {
+    out.push(
+      `  CONFLICTS: ${plural(r.conflicts, 'row')} left live because a value differs from the one archived earlier ` +
+        `(${r.conflictSample.join(', ')}${r.conflicts > r.conflictSample.length ? ', ...' : ''})`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function restoreText(r: RestoreResult): string {
+  const out = [
+    `restored ${plural(r.restoredRows, 'trade')} from fifo_legacy_pnl_archive (only where the live value was NULL)`,
+    `  values put back: ${values(r.values)}`,
+    `  archive rows kept: ${r.archiveRows}; of them ${r.orphans} without a trade any more`,
+  ];
+  if (Object.keys(r.notRestorable).length > 0) {
+    out.push(`  NOT RESTORABLE (column absent from trade_records): ${values(r.notRestorable)}`);
+  }
+  if (r.conflicts > 0) {
+    out.push(
+      `  CONFLICTS: ${plural(r.conflicts, 'row')} kept their live value, which differs from the archived one ` +
+        `(${r.conflictSample.join(', ')}${r.conflicts > r.conflictSample.length ? ', ...' : ''})`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const signed = (t: string) => (t.startsWith('-') ? t : `+${t}`);
+
+function legacyRows(rows: readonly LegacyPnlRow[]): string[] {
+  return table(
+    ['Sell time (UTC)', 'Symbol', 'Sell', 'Legacy', 'FIFO', 'Difference', 'Source'],
+    rows.map((r) => [
+      r.sellTime.slice(0, 19).replace('T', ' '),
+      r.symbol,
+      r.sellOrderId,
+      r.legacyPnl,
+      r.fifoPnl,
+      signed(r.difference),
+      r.source,
+    ]),
+    [false, false, false, true, true, true, false],
+  );
+}
+
+export function reconciliationText(r: Reconciliation, limit = 50): string {
+  const window =
+    r.window.start === null
+      ? `all time to ${r.window.end}`
+      : `${r.window.hours} h, ${r.window.start} to ${r.window.end}`;
+  const out = [
+    `Legacy vs FIFO PnL, version ${r.version}, ${window}`,
+    `  legacy from: ${r.columns.length > 0 ? `trade_records.${r.columns.join(' or ')}` : 'no live column'}${
+      r.archive ? ', then fifo_legacy_pnl_archive' : ''
+    }`,
+    `  ${plural(r.rows.length, 'sell')} compared (${r.fromLive} live, ${r.fromArchive} archived), ` +
+      `${r.withoutLegacy} without a legacy value, ${r.differing} differing`,
+    `  legacy total ${r.legacyTotal}, FIFO total ${r.fifoTotal}: total difference ${signed(r.totalDifference)} USD`,
+  ];
+  if (r.legacyWithoutFifo.count > 0) {
+    out.push(
+      `  ${plural(r.legacyWithoutFifo.count, 'sell')} with a legacy value have no allocation in version ${r.version} ` +
+        `(${r.legacyWithoutFifo.sample.join(', ')}${r.legacyWithoutFifo.count > r.legacyWithoutFifo.sample.length ? ', ...' : ''})`,
+    );
+  }
+  out.push('', 'DISCREPANCY TABLE (by sell time)');
+  if (r.table.length === 0) out.push('  no sell to compare');
+  else {
+    const shown = limit > 0 ? r.table.slice(0, limit) : r.table;
+    out.push(...legacyRows(shown));
+    if (shown.length < r.table.length)
+      out.push(`  ... ${r.table.length - shown.length} more (--limit 0 or --json)`);
+  }
+  out.push('', `BIGGEST OFFENDERS (top ${r.offenders.length} by |difference|)`);
+  if (r.offenders.length === 0) out.push('  none: every compared sell agrees');
+  else out.push(...legacyRows(r.offenders));
+  return `${out.join('\n')}\n`;
+}
+
+export function comparisonText(c: VersionComparison): string {
+  const out = [
+    `Version ${c.a.version} vs version ${c.b.version}`,
+    ...table(
+      ['Version', 'Allocation rows', 'Sells', 'Unmatched sells', 'Realized PnL'],
+      [c.a, c.b].map((v) => [
+        String(v.version),
+        String(v.allocations),
+        String(v.sells),
+        String(v.unmatchedSells),
+        v.realizedPnl,
+      ]),
+      [false, true, true, true, true],
+    ),
+    `  total difference (${c.b.version} - ${c.a.version}): ${signed(c.totalDifference)} USD`,
+    '',
+    `Sells: ${c.sells.inBoth} in both (${c.sells.same} the same, ${c.sells.pnlDiffers} with a different PnL, ` +
+      `${c.sells.slicesDiffer} with the same PnL from different slices), ${c.sells.onlyInA} only in ${c.a.version}, ` +
+      `${c.sells.onlyInB} only in ${c.b.version}`,
+    `Allocation rows (sell, lot): ${c.rows.onlyInA} only in ${c.a.version}, ${c.rows.onlyInB} only in ${c.b.version}`,
+  ];
+  if (c.differences.length > 0) {
+    out.push(
+      '',
+      `DIFFERING SELLS (largest |difference| first, ${c.differences.length} shown)`,
+      ...table(
+        [
+          'Sell time (UTC)',
+          'Symbol',
+          'Sell',
+          `PnL v${c.a.version}`,
+          `PnL v${c.b.version}`,
+          'Difference',
+          'Status',
+        ],
+        c.differences.map((d) => [
+          d.sellTime.slice(0, 19).replace('T', ' '),
+          d.symbol,
+          d.sellOrderId,
+          d.pnlA ?? '-',
+          d.pnlB ?? '-',
+          signed(d.difference),
+          d.status,
+        ]),
+        [false, false, false, true, true, true, false],
+      ),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const held = (v: StoredVersion) =>
+  `version ${v.version}: ${v.allocations} allocations, ${v.lots} lots, ${v.progress} progress rows, ${v.changes} pending changes${
+    v.registered ? '' : ' (not registered)'
+  }`;
+
+export function pruneText(r: PruneResult): string {
+  const out = [
+    `${r.dryRun ? 'dry run: would keep' : 'kept'} ${plural(r.kept.length, 'version')} (active ${r.active}, --keep ${r.keep})`,
+    ...r.kept.map((v) => `  ${held(v)}${v.version === r.active ? ' [active]' : ''}`),
+  ];
+  out.push(
+    r.deleted.length === 0
+      ? 'nothing to delete'
+      : `${r.dryRun ? 'would delete' : 'deleted'} ${plural(r.deleted.length, 'version')} (the computation log is kept):`,
+    ...r.deleted.map((v) => `  ${held(v)}`),
+  );
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  return `${out.join('\n')}\n`;
+}
