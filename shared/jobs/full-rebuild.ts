@@ -82,6 +82,8 @@ import { remainingSizeUpdates } from './remaining-size.ts';
 export interface FullRebuildOptions extends JobOptions {
   /** Compute and report the drift, change nothing. @default false */
   readonly dryRun?: boolean;
+  /** Rows buffered before a bulk write; memory against round trips. @default 20,000 */
+  readonly flushRows?: number;
 }
 
 export interface FullRebuildResult extends RunOutcome {
@@ -196,7 +198,7 @@ export async function fullRebuildLocked(
   logger.info('full rebuild started', { version, dryRun, runId });
 
   const counts = emptyCounts();
-  const state = new RebuildState(db, client, version, batchId, dryRun);
+  const state = new RebuildState(db, client, version, batchId, dryRun, options.flushRows ?? FLUSH_ROWS);
   let reader: pg.PoolClient | null = null;
   try {
     await client.query('BEGIN');
@@ -379,6 +381,7 @@ class RebuildState {
     private readonly version: number,
     private readonly batchId: string,
     private readonly dryRun: boolean,
+    private readonly flushRows: number,
   ) {}
 
   async finishSymbol(run: SymbolRun, counts: RunCounts): Promise<void> {
@@ -439,7 +442,7 @@ class RebuildState {
         },
       });
     }
-    if (this.inserts.length + this.lotInserts.length + this.lotUpserts.length >= FLUSH_ROWS)
+    if (this.inserts.length + this.lotInserts.length + this.lotUpserts.length >= this.flushRows)
       await this.flush();
   }
 

@@ -81,32 +81,31 @@ describe('drift', () => {
 });
 
 describe('a trade moved to another symbol', () => {
-  it('is repaired by a full rebuild whichever symbol comes first', async () => {
+  it('is repaired by a full rebuild even when its new symbol comes first', async () => {
     // Why: a sell's allocations are unique across symbols, so the old ones must go first.
-    // Prepare
+    // Prepare: x1 sells before any buy, so it is one unmatched row (x1, NULL) in either symbol.
     await insertBotTrades(db.pool, [
       ...basic,
       {
-        order_id: 'a1',
-        symbol: 'AAA-USD',
-        side: 'buy',
-        order_time: '2026-01-01T00:00:00Z',
+        order_id: 'x1',
+        symbol: 'BTC-USD',
+        side: 'sell',
+        order_time: '2025-12-31T00:00:00Z',
         price: '10',
-        size: '5',
+        size: '1',
       },
     ]);
     await runFullRebuild(db, { version: 1 });
     await db.pool.query('ALTER TABLE trade_records DISABLE TRIGGER fifo_capture_update');
-    await db.pool.query(`UPDATE trade_records SET symbol = 'AAA-USD' WHERE order_id = 's1'`);
+    await db.pool.query(`UPDATE trade_records SET symbol = 'AAA-USD' WHERE order_id = 'x1'`);
     await db.pool.query('ALTER TABLE trade_records ENABLE TRIGGER fifo_capture_update');
 
-    // Act
-    const repair = await runFullRebuild(db, { version: 1 });
+    // Act: writing after every symbol, AAA-USD's new row is written before BTC-USD is read.
+    const repair = await runFullRebuild(db, { version: 1, flushRows: 1 });
     await runFullRebuild(db, { version: 2 });
 
     // Assess
-    expect(repair.drift.rowsRemoved).toBe(2);
-    expect(repair.drift.rowsAdded).toBe(1);
+    expect(repair.drift).toMatchObject({ rowsAdded: 1, rowsRemoved: 1, rowsChanged: 0 });
     expect(await snapshotVersion(db.pool, 1)).toEqual(await snapshotVersion(db.pool, 2));
   });
 });
