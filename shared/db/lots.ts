@@ -162,14 +162,13 @@ export async function deleteLotsFrom(
 
 /**
  * Mirrors lots into trade_records.remaining_size (a float8 column in the bot's schema).
- * Capture is suppressed for this transaction: it is fifo-ledger's own write, not a trade change.
+ * Change capture ignores it: the update trigger fires only when a column FIFO reads changes.
  */
 export async function writeRemainingSizes(
   client: pg.ClientBase,
   updates: readonly { orderId: string; remaining: string }[],
 ): Promise<void> {
   if (updates.length === 0) return;
-  await client.query(`SELECT set_config('fifo.suppress_capture', 'on', true)`);
   for (let start = 0; start < updates.length; start += 5_000) {
     const batch = updates.slice(start, start + 5_000);
     await client.query(
@@ -179,5 +178,4 @@ export async function writeRemainingSizes(
       [batch.map((u) => u.orderId), batch.map((u) => u.remaining)],
     );
   }
-  await client.query(`SELECT set_config('fifo.suppress_capture', 'off', true)`);
 }

@@ -238,6 +238,7 @@ export async function fullRebuildLocked(
     if (symbol) await state.finishSymbol(symbol, counts);
     for (const gone of leftover) await state.removeSymbol(gone, counts);
     await state.flush();
+    await state.settled();
     state.rejected.push(...(await orphanFills(client)));
 
     if (!dryRun) {
@@ -340,6 +341,19 @@ class SymbolRun {
   }
 }
 
+/** One flush's writes. */
+interface PendingWrites {
+  readonly inserts: (string | null)[][];
+  readonly deleteIds: string[];
+  readonly lotInserts: (string | null)[][];
+  readonly lotUpserts: LotText[];
+  readonly lotDeletes: string[];
+  readonly remaining: { orderId: string; remaining: string }[];
+  readonly progress: SymbolProgress[];
+  readonly emptied: string[];
+  readonly movedSells: { symbol: string; sells: string[] }[];
+}
+
 /** Pending writes and totals across symbols, flushed in bulk. */
 class RebuildState {
   tradesRead = 0;
@@ -357,6 +371,7 @@ class RebuildState {
   private progress: SymbolProgress[] = [];
   private emptied: string[] = [];
   private movedSells: { symbol: string; sells: string[] }[] = [];
+  private inFlight: Promise<void> = Promise.resolve();
   private counts: RunCounts | null = null;
   /** Stored digests per symbol; null on a first build, where nothing is stored. */
   private digests: Promise<{
@@ -396,9 +411,9 @@ class RebuildState {
     const digests = await this.digests;
     const unchanged =
       digests !== null && sameDigest(digests.allocations.get(run.symbol), allocationDigest(computed));
-    const diff = unchanged
-      ? NO_DIFF
-      : diffAllocations(computed, await readStoredAllocations(this.client, this.version, run.symbol));
+    // On a first build (no digests) nothing is stored: no read, and no wait for the write in flight.
+    const stored = unchanged || digests === null ? [] : await this.readStored(run.symbol);
+    const diff = unchanged ? NO_DIFF : diffAllocations(computed, stored);
     counts.driftRowsAdded += diff.added;
     counts.driftRowsRemoved += diff.removed;
     counts.driftRowsChanged += diff.changed;
@@ -417,8 +432,7 @@ class RebuildState {
     const lotsUnchanged =
       digests !== null &&
       sameDigest(digests.lots.get(run.symbol), lotDigest([...lotTexts].sort(compareLotTexts)));
-    const storedLots =
-      lotsUnchanged || digests === null ? [] : await readStoredLots(this.client, this.version, run.symbol);
+    const storedLots = lotsUnchanged || digests === null ? [] : await this.readStoredLots(run.symbol);
     if (lotsUnchanged) {
       // nothing to write
     } else if (digests === null) {
@@ -446,21 +460,48 @@ class RebuildState {
       await this.flush();
   }
 
+  /** Stored rows are read only after the write in flight, which may touch them, is done. */
+  private async readStored(symbol: string) {
+    await this.settled();
+    return readStoredAllocations(this.client, this.version, symbol);
+  }
+
+  private async readStoredLots(symbol: string) {
+    await this.settled();
+    return readStoredLots(this.client, this.version, symbol);
+  }
+
   /** A symbol with stored rows but no trades any more: everything it had is drift. */
   async removeSymbol(symbol: string, counts: RunCounts): Promise<void> {
-    const stored = await readStoredAllocations(this.client, this.version, symbol);
+    const stored = await this.readStored(symbol);
     const diff = diffAllocations([], stored);
     counts.driftRowsRemoved += diff.removed;
     this.pnlDifference += diff.pnlDifference;
     this.deleteIds.push(...diff.deleteIds);
-    const lots = await readStoredLots(this.client, this.version, symbol);
+    const lots = await this.readStoredLots(symbol);
     this.lotDeletes.push(...lots.map((l) => l.buy_order_id));
     this.lotDriftRows += lots.length;
     this.emptied.push(symbol);
   }
 
+  /**
+   * Hands the buffered rows to the connection and returns without waiting for PostgreSQL to
+   * ingest them, so the engine computes the next symbols meanwhile (one write in flight at
+   * most). Reads of stored rows wait for it first: see `settled`.
+   */
   async flush(): Promise<void> {
-    if (!this.dryRun) await this.write();
+    await this.settled();
+    const batch: PendingWrites = {
+      inserts: this.inserts,
+      deleteIds: this.deleteIds,
+      lotInserts: this.lotInserts,
+      lotUpserts: this.lotUpserts,
+      lotDeletes: this.lotDeletes,
+      remaining: this.remaining,
+      progress: this.progress,
+      emptied: this.emptied,
+      movedSells: this.movedSells,
+    };
     this.inserts = [];
     this.deleteIds = [];
     this.lotInserts = [];
@@ -470,22 +511,31 @@ class RebuildState {
     this.progress = [];
     this.emptied = [];
     this.movedSells = [];
+    if (this.dryRun) return;
+    this.inFlight = this.write(batch);
+    // Awaited by the next flush, a read, or the end of the run; never left unhandled.
+    this.inFlight.catch(() => {});
   }
 
-  private async write(): Promise<void> {
+  /** Waits for the write in flight, if any, and rethrows its error. */
+  async settled(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private async write(w: PendingWrites): Promise<void> {
     // Deletes first: a changed row is deleted and inserted again under the same unique key.
-    await deleteAllocationsById(this.client, this.deleteIds);
-    for (const moved of this.movedSells) {
+    await deleteAllocationsById(this.client, w.deleteIds);
+    for (const moved of w.movedSells) {
       const pnls = await deleteSellsOfOtherSymbols(this.client, this.version, moved.symbol, moved.sells);
       if (this.counts) this.counts.driftRowsRemoved += pnls.length;
       for (const pnl of pnls) this.pnlDifference += pnl < 0n ? -pnl : pnl;
     }
-    await bulkInsert(this.client, this.db.supportsCopy, ALLOCATION_TARGET, this.inserts);
-    await deleteLotsById(this.client, this.version, this.lotDeletes);
-    await bulkInsert(this.client, this.db.supportsCopy, LOT_TARGET, this.lotInserts);
-    await upsertLots(this.client, this.version, this.lotUpserts, this.batchId);
-    await writeRemainingSizes(this.client, this.remaining);
-    await writeProgress(this.client, this.version, this.progress);
-    await deleteProgress(this.client, this.version, this.emptied);
+    await bulkInsert(this.client, this.db.supportsCopy, ALLOCATION_TARGET, w.inserts);
+    await deleteLotsById(this.client, this.version, w.lotDeletes);
+    await bulkInsert(this.client, this.db.supportsCopy, LOT_TARGET, w.lotInserts);
+    await upsertLots(this.client, this.version, w.lotUpserts, this.batchId);
+    await writeRemainingSizes(this.client, w.remaining);
+    await writeProgress(this.client, this.version, w.progress);
+    await deleteProgress(this.client, this.version, w.emptied);
   }
 }
