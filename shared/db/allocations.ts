@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import { ALLOCATION_COLUMNS, type AllocationRow, parseScaled, QTY_SCALE } from '../fifo/index.ts';
 import type { BulkTarget } from './bulk.ts';
-import { numericText, utcText } from './sql.ts';
+import { canonicalSelect } from './sql.ts';
 
 export const ALLOCATION_TARGET: BulkTarget = {
   table: 'fifo_allocations',
@@ -36,21 +36,7 @@ export function allocationValues(row: AllocationRow, version: number, batchId: s
 export const allocationKey = (row: Pick<AllocationRow, 'sell_order_id' | 'buy_order_id'>): string =>
   `${row.sell_order_id}\u0000${row.buy_order_id ?? ''}`;
 
-const USD_OR_QTY = new Set([
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-]);
-
-const STORED_SELECT = ALLOCATION_COLUMNS.map((c) =>
-  USD_OR_QTY.has(c) ? `${numericText(c)} AS ${c}` : c.endsWith('_time') ? `${utcText(c)} AS ${c}` : c,
-).join(', ');
+const STORED_SELECT = canonicalSelect(ALLOCATION_COLUMNS);
 
 export interface StoredAllocation extends AllocationRow {
   readonly id: string;

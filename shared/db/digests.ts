@@ -9,33 +9,15 @@ import { createHash, type Hash } from 'node:crypto';
 import type pg from 'pg';
 import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
 import { LOT_COLUMNS, type LotText } from './lots.ts';
-import { numericText, utcText } from './sql.ts';
+import { canonicalColumn } from './sql.ts';
 
 /** Separators that never occur in canonical values: between fields, between rows, for NULL. */
 const FIELD = '\x1f';
 const ROW = '\x1e';
 const NULL = '\x18';
 
-const NUMERIC = new Set([
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-  'size',
-  'remaining_size',
-  'remaining_cost_usd',
-]);
-
 function lineSql(columns: readonly string[]): string {
-  const parts = columns.map((c) => {
-    const text = NUMERIC.has(c) ? numericText(c) : c.endsWith('_time') ? utcText(c) : c;
-    return `coalesce(${text}, E'\\x18')`;
-  });
+  const parts = columns.map((c) => `coalesce(${canonicalColumn(c)}, E'\\x18')`);
   return `concat_ws(E'\\x1f', ${parts.join(', ')})`;
 }
 

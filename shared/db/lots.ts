@@ -11,7 +11,7 @@ import {
   USD_SCALE,
 } from '../fifo/index.ts';
 import type { BulkTarget } from './bulk.ts';
-import { numericText, utcText } from './sql.ts';
+import { canonicalSelect } from './sql.ts';
 
 export const LOT_COLUMNS = [
   'buy_order_id',
@@ -60,9 +60,7 @@ export function lotValues(text: LotText, version: number, batchId: string): (str
   return [...LOT_COLUMNS.map((c) => text[c]), String(version), batchId];
 }
 
-const LOT_SELECT = `buy_order_id, symbol, ${utcText('buy_time')} AS buy_time, ${numericText('buy_price')} AS buy_price,
-  ${numericText('buy_fees_per_unit')} AS buy_fees_per_unit, ${numericText('size')} AS size,
-  ${numericText('remaining_size')} AS remaining_size, ${numericText('remaining_cost_usd')} AS remaining_cost_usd`;
+const LOT_SELECT = canonicalSelect(LOT_COLUMNS);
 
 function toLot(row: LotText): Lot {
   return {

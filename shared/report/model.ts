@@ -14,7 +14,7 @@
  */
 import type pg from 'pg';
 import type { Database } from '../db/pool.ts';
-import { numericText, utcText } from '../db/sql.ts';
+import { canonicalSelect, numericText, utcText } from '../db/sql.ts';
 import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
 import { type Health, readHealth } from '../jobs/health.ts';
 import { compareLegacyPnl } from '../legacy/reconcile.ts';
@@ -365,20 +365,7 @@ async function readLegacy(
   };
 }
 
-const MONEY_OR_SIZE = new Set<string>([
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-]);
-const ALLOCATION_SELECT = ALLOCATION_COLUMNS.map((c) =>
-  MONEY_OR_SIZE.has(c) ? `${numericText(c)} AS ${c}` : c.endsWith('_time') ? `${utcText(c)} AS ${c}` : c,
-).join(', ');
+const ALLOCATION_SELECT = canonicalSelect(ALLOCATION_COLUMNS);
 
 async function readWindowAllocations(q: Queryable, version: number, start: string, end: string) {
   const { rows } = await q.query<AllocationRow>(
