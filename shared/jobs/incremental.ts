@@ -47,7 +47,6 @@ import {
   canonicalTime,
   compareCodePoints,
   formatUsd,
-  type Lot,
   realizedPnl,
   SymbolBook,
   TimeFormatError,
