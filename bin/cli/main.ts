@@ -5,6 +5,7 @@ import { ConfigError } from '../../shared/jobs/index.ts';
 import { registerDemoCommand } from './demo.ts';
 import { CliError } from './errors.ts';
 import { registerJobCommands } from './jobs.ts';
+import { registerLegacyCommands } from './legacy.ts';
 import { replay } from './replay.ts';
 import { registerReportCommand } from './report.ts';
 
@@ -55,6 +56,7 @@ program
 registerJobCommands(program);
 registerDemoCommand(program);
 registerReportCommand(program);
+registerLegacyCommands(program);
 
 try {
   await program.parseAsync();

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { migrationsDir } from '../db/migrate.ts';
 import { utcText } from '../db/sql.ts';
 import {
-  CAPTURE_FUNCTION,
+  EXPECTED_FUNCTIONS,
   EXPECTED_INDEXES,
   EXPECTED_TABLES,
   EXPECTED_TRIGGERS,
@@ -35,7 +35,10 @@ export type ChangeKind =
   | 'foreign key'
   | 'view'
   | 'function'
-  | 'trigger';
+  | 'trigger'
+  | 'role'
+  | 'grant'
+  | 'migration';
 
 /** One thing `migrate` would do. */
 export interface PlannedChange {
@@ -416,28 +419,30 @@ async function readAdoption(q: Q): Promise<AdoptionCheck> {
       });
     }
   }
-  const { rows: fn } = await q.query<{ exists: boolean }>(
-    'SELECT to_regprocedure($1) IS NOT NULL AS exists',
-    [CAPTURE_FUNCTION.signature],
-  );
-  if (!fn[0]?.exists) {
-    plan({
-      kind: 'function',
-      name: CAPTURE_FUNCTION.signature,
-      action: 'create',
-      migration: CAPTURE_FUNCTION.migration,
-      detail: 'the change-capture trigger function',
-    });
-  } else {
-    inPlace++;
-    if (isPending(CAPTURE_FUNCTION.migration)) {
-      changes.push({
+  for (const expected of EXPECTED_FUNCTIONS) {
+    const { rows: fn } = await q.query<{ exists: boolean }>(
+      'SELECT to_regprocedure($1) IS NOT NULL AS exists',
+      [expected.signature],
+    );
+    if (!fn[0]?.exists) {
+      plan({
         kind: 'function',
-        name: CAPTURE_FUNCTION.signature,
-        action: 'replace',
-        migration: CAPTURE_FUNCTION.migration,
-        detail: 'CREATE OR REPLACE FUNCTION',
+        name: expected.signature,
+        action: 'create',
+        migration: expected.migration,
+        detail: expected.definition,
       });
+    } else {
+      inPlace++;
+      if (isPending(expected.migration)) {
+        changes.push({
+          kind: 'function',
+          name: expected.signature,
+          action: 'replace',
+          migration: expected.migration,
+          detail: `CREATE OR REPLACE FUNCTION: ${expected.definition}`,
+        });
+      }
     }
   }
   const { rows: triggers } = await q.query<{ name: string; definition: string }>(
@@ -475,6 +480,7 @@ async function readAdoption(q: Q): Promise<AdoptionCheck> {
     ...EXPECTED_TABLES.map((t) => t.migration),
     ...EXPECTED_INDEXES.map((i) => i.migration),
     ...EXPECTED_TRIGGERS.map((t) => t.migration),
+    ...EXPECTED_FUNCTIONS.map((f) => f.migration),
     ...Object.keys(MIGRATION_EFFECTS),
   ]);
   for (const name of pending) {

@@ -317,10 +317,25 @@ export const STATUS_CHECK = {
 
 export const TRADE_SOURCE_VIEW = { name: 'fifo_trade_source', migration: MIGRATIONS.tradeRecords } as const;
 
-export const CAPTURE_FUNCTION = {
-  signature: 'fifo_capture_trade_changes()',
-  migration: MIGRATIONS.changeCapture,
-} as const;
+export interface ExpectedFunction {
+  /** As regprocedure spells it. */
+  readonly signature: string;
+  readonly migration: MigrationName | string;
+  readonly definition: string;
+}
+
+export const EXPECTED_FUNCTIONS: readonly ExpectedFunction[] = [
+  {
+    signature: 'fifo_capture_trade_changes()',
+    migration: MIGRATIONS.changeCapture,
+    definition: 'the change-capture trigger function (inserts and deletes)',
+  },
+  {
+    signature: 'fifo_capture_trade_update()',
+    migration: '0007_row-update-capture',
+    definition: 'the row-level change-capture function for updates',
+  },
+];
 
 export const EXPECTED_TRIGGERS: readonly ExpectedTrigger[] = [
   {
@@ -350,14 +365,22 @@ export const EXPECTED_TRIGGERS: readonly ExpectedTrigger[] = [
  * above or a key here (a test checks it).
  */
 export const MIGRATION_EFFECTS: Readonly<
-  Record<string, readonly { kind: 'role' | 'grant' | 'function' | 'view'; name: string; action: 'create' | 'grant' | 'alter' | 'replace'; detail: string }[]>
+  Record<
+    string,
+    readonly {
+      kind: 'role' | 'grant' | 'function' | 'view' | 'trigger';
+      name: string;
+      action: 'create' | 'grant' | 'alter' | 'replace';
+      detail: string;
+    }[]
+  >
 > = {
   '0005_job-role': [
     {
       kind: 'role',
       name: 'fifo_ledger_writer',
       action: 'create',
-      detail: 'NOLOGIN role the jobs run as (created when missing; grant it to the functions\' login role)',
+      detail: "NOLOGIN role the jobs run as (created when missing; grant it to the functions' login role)",
     },
     {
       kind: 'grant',
@@ -372,6 +395,15 @@ export const MIGRATION_EFFECTS: Readonly<
       name: 'fifo_capture_trade_changes()',
       action: 'alter',
       detail: "SECURITY DEFINER with search_path public, pg_temp (capture runs in the bot's sessions)",
+    },
+  ],
+  '0007_row-update-capture': [
+    {
+      kind: 'trigger',
+      name: 'trade_records.fifo_capture_update',
+      action: 'replace',
+      detail:
+        'row-level, with a WHEN clause on the columns FIFO reads: updates that change none of them cost nothing',
     },
   ],
   '0006_fill-rows': [

@@ -24,7 +24,7 @@ export function adoptionText(check: AdoptionCheck, database: string): string {
   const m = check.migrations;
   out.push(
     m.tableExists
-      ? `Migrations: ${plural(m.applied.length, 'applied')} (${list(m.applied.map((a) => a.name))}); ` +
+      ? `Migrations: ${m.applied.length} applied (${list(m.applied.map((a) => a.name))}); ` +
           `${m.pending.length === 0 ? 'none pending' : `to apply: ${m.pending.join(', ')}`}`
       : `Migrations: fifo_ledger_migrations does not exist (never migrated); to apply: ${list(m.pending)}`,
   );
@@ -180,7 +180,7 @@ export function restoreText(r: RestoreResult): string {
   return `${out.join('\n')}\n`;
 }
 
-const signed = (t: string) => (t.startsWith('-') ? t : `+${t}`);
+const signed = (t: string) => (t.startsWith('-') || t === '0' ? t : `+${t}`);
 
 function legacyRows(rows: readonly LegacyPnlRow[]): string[] {
   return table(

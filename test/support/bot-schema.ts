@@ -135,3 +135,42 @@ export async function createBotSchema(db: pg.Pool | pg.ClientBase, withData = tr
   await db.query(BOT_SCHEMA_SQL);
   if (withData) await db.query(BOT_DATA_SQL);
 }
+
+/**
+ * Edge float8 values the legacy archive must keep bit for bit, as SQL literals: the classic
+ * inexact sum, the smallest subnormal, the largest finite, tiny and negative zero, NaN and
+ * the infinities.
+ */
+export const EDGE_FLOAT8 = [
+  '0.1::float8 + 0.2::float8',
+  "'1e-300'::float8",
+  "'-0'::float8",
+  "'5e-324'::float8",
+  "'1.7976931348623157e308'::float8",
+  "'-1.7976931348623157e308'::float8",
+  "'2.2250738585072014e-308'::float8",
+  "'NaN'::float8",
+  "'Infinity'::float8",
+  "'-Infinity'::float8",
+] as const;
+
+/**
+ * A buy and a sell of BTC-USD in the last hours before `now` (FIFO pnl of the sell: +10 USD),
+ * with the bot's legacy values on them: the sell's inline pnl_usd is 0.1 + 0.2 in float8
+ * (0.30000000000000004), and the buy carries edge float8 values in the other deprecated
+ * columns and a parent_id. No version-2 allocation: the sell exists only once FIFO runs.
+ */
+export async function addRecentBotTrades(db: pg.Pool | pg.ClientBase, now: Date = new Date()): Promise<void> {
+  const at = (hoursAgo: number) => new Date(now.getTime() - hoursAgo * 3_600_000).toISOString();
+  await db.query(
+    `INSERT INTO trade_records (order_id, parent_id, symbol, side, order_time, price, size, total_fees_usd, "trigger",
+                                status, pnl_usd, realized_profit, cost_basis_usd, sale_proceeds_usd,
+                                net_sale_proceeds_usd)
+     VALUES ('recent-buy', 'legacy-parent', 'BTC-USD', 'buy', $1, 100, 1, 0, '{}', 'filled',
+             '-0'::float8, 0.1::float8 + 0.2::float8, '5e-324'::float8, '1.7976931348623157e308'::float8,
+             '1e-300'::float8),
+            ('recent-sell', 'recent-buy', 'BTC-USD', 'sell', $2, 110, 1, 0, '{}', 'filled',
+             0.1::float8 + 0.2::float8, 12.5, 100, 110, 110)`,
+    [at(3), at(1)],
+  );
+}
