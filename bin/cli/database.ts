@@ -14,7 +14,7 @@ export interface CliDatabase extends Database {
 
 export async function withDatabase<T>(
   work: (db: CliDatabase) => Promise<T>,
-  options: { embeddedDir?: string | null; quiet?: boolean } = {},
+  options: { embeddedDir?: string | null; quiet?: boolean; migrate?: boolean } = {},
 ): Promise<T> {
   const url = process.env.DATABASE_URL;
   let embedded: EmbeddedPostgres | null = null;
@@ -45,7 +45,7 @@ export async function withDatabase<T>(
   }
   try {
     // The embedded database is fifo-ledger's own: keep its schema current without a step.
-    if (embedded) {
+    if (embedded && options.migrate !== false) {
       const client = await db.pool.connect();
       try {
         await migrate(client);

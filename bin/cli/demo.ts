@@ -139,7 +139,7 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
         out(`report written to ${files.join(', ')}`);
       }
     },
-    { embeddedDir: null, quiet: true },
+    { embeddedDir: null, quiet: true, migrate: false },
   );
 }
 
