@@ -34,15 +34,23 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   return { pool, supportsCopy, close: () => pool.end() };
 }
 
-/** Describes a connection string without its password, for logs and errors. */
+/**
+ * Describes a connection string without its password, for logs and errors: the password in
+ * the user info (with or without a scheme) and a `password=` parameter are both masked.
+ */
 export function redactUrl(connectionString: string): string {
-  try {
-    const url = new URL(connectionString);
-    if (url.password) url.password = '***';
-    return url.toString();
-  } catch {
-    return '(unparseable connection string)';
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(connectionString)?.[0] ?? '';
+  let rest = connectionString.slice(scheme.length);
+  const authorityEnd = rest.search(/[/?#]/);
+  const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
+  const at = authority.lastIndexOf('@');
+  if (at >= 0) {
+    const userInfo = authority.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    const masked = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
+    rest = masked + rest.slice(at);
   }
+  return (scheme + rest).replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /**

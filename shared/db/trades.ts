@@ -15,6 +15,11 @@ export interface SourceRow {
   readonly fee: string | null;
   /** trade_records.remaining_size as text (buys), to skip writing unchanged values. */
   readonly remaining_size: string | null;
+  /**
+   * 'future' for times from the year 10000 on (or infinity), 'past' before the year 1 (or
+   * -infinity); null otherwise. Such times have no canonical text and are rejected.
+   */
+  readonly out_of_range: 'future' | 'past' | null;
 }
 
 export interface RejectedTrade {
@@ -24,7 +29,10 @@ export interface RejectedTrade {
 }
 
 export const SOURCE_SELECT = `SELECT order_id, symbol, side, ${utcText('order_time')} AS order_time,
-  price, size, fee, remaining_size FROM fifo_trade_source`;
+  price, size, fee, remaining_size,
+  CASE WHEN order_time >= '10000-01-01T00:00:00Z' THEN 'future'
+       WHEN order_time < '0001-01-01T00:00:00Z' THEN 'past' END AS out_of_range
+  FROM fifo_trade_source`;
 
 /** Processing order within a symbol (DESIGN.md §2 rule 1), as PostgreSQL sorts it. */
 export const SOURCE_ORDER = `order_time, (side = 'sell'), order_id COLLATE "C"`;
@@ -66,17 +74,25 @@ export async function orphanFills(client: pg.ClientBase): Promise<RejectedTrade[
   }));
 }
 
+/** Whether a row's time can be a position in FIFO order (out-of-range times cannot). */
+export const hasPosition = (row: SourceRow): boolean => row.out_of_range === null;
+
 /** Checks a source row: the engine's trade, or the reason it is excluded. */
 export function checkSourceRow(
   row: SourceRow,
   horizon: string,
 ): { trade: Trade } | { rejected: RejectedTrade } {
-  if (row.order_time > horizon) {
+  if (row.out_of_range === 'past') {
+    return {
+      rejected: { orderId: row.order_id, symbol: row.symbol, reason: 'order_time is before the year 1' },
+    };
+  }
+  if (row.out_of_range === 'future' || row.order_time > horizon) {
     return {
       rejected: {
         orderId: row.order_id,
         symbol: row.symbol,
-        reason: `${FUTURE_REASON}: ${row.order_time} is more than a day after the database clock`,
+        reason: `${FUTURE_REASON}: ${row.out_of_range ? 'beyond the year 9999' : row.order_time} is more than a day after the database clock`,
       },
     };
   }
@@ -166,6 +182,7 @@ const SOURCE_FIELDS = [
   'size',
   'fee',
   'remaining_size',
+  'out_of_range',
 ] as const;
 
 /**

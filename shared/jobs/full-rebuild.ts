@@ -56,6 +56,7 @@ import {
 import {
   checkSourceRow,
   cursorTradeSource,
+  hasPosition,
   openCopyTradeSource,
   orphanFills,
   type RejectedTrade,
@@ -320,7 +321,7 @@ class SymbolRun {
   ) {}
 
   add(row: SourceRow, counts: RunCounts, rejected: RejectedTrade[]): void {
-    this.last = row;
+    if (hasPosition(row)) this.last = row;
     const checked = checkSourceRow(row, this.horizon);
     if ('rejected' in checked) {
       rejected.push(checked.rejected);

@@ -35,6 +35,7 @@ import { utcText } from '../db/sql.ts';
 import {
   checkSourceRow,
   FUTURE_REASON,
+  hasPosition,
   type RejectedTrade,
   readHorizon,
   SOURCE_ORDER,
@@ -379,7 +380,9 @@ async function processSymbol(
     const rows = await cursor.next(FETCH_ROWS);
     for (const row of rows) {
       trades++;
-      last = { time: row.order_time, side: row.side === 'buy' ? 'buy' : 'sell', orderId: row.order_id };
+      if (hasPosition(row)) {
+        last = { time: row.order_time, side: row.side === 'buy' ? 'buy' : 'sell', orderId: row.order_id };
+      }
       const checked = checkSourceRow(row, horizon);
       if ('rejected' in checked) {
         rejected.push(checked.rejected);
@@ -442,7 +445,7 @@ async function lastTradeBefore(
   time: string,
 ): Promise<{ time: string; side: 'buy' | 'sell'; orderId: string } | null> {
   const { rows } = await client.query<{ order_time: string; side: string; order_id: string }>(
-    `${SOURCE_SELECT} WHERE symbol = $1 AND order_time < $2::timestamptz
+    `${SOURCE_SELECT} WHERE symbol = $1 AND order_time < $2::timestamptz AND order_time >= '0001-01-01T00:00:00Z'
      ORDER BY order_time DESC, (side = 'sell') DESC, order_id COLLATE "C" DESC LIMIT 1`,
     [symbol, time],
   );
