@@ -7,6 +7,8 @@ export interface LoadOptions {
   readonly trades: number;
   readonly symbols: number;
   readonly seed: number;
+  /** First trade time (ISO). @default so that the history ends two days before now */
+  readonly start?: string;
   /** Share of trades recorded late: held back and inserted after the rest. @default 0.005 */
   readonly lateShare?: number;
   readonly onProgress?: (done: number) => void;
