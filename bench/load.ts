@@ -22,11 +22,15 @@ export async function loadHistory(pool: pg.Pool, options: LoadOptions): Promise<
   let last: SampleTrade | null = null;
   let i = 0;
   const every = Math.max(1, Math.round(1 / (options.lateShare ?? 0.005)));
-  for (const trade of generateTrades({
+  // A history in the past: trades dated after tomorrow would be rejected as future times.
+  const start = options.start ?? new Date(Date.now() - (options.trades + 3 * 1440) * 60_000).toISOString();
+  const trades = generateTrades({
     trades: options.trades,
     symbols: options.symbols,
     seed: options.seed,
-  })) {
+    start,
+  });
+  for (const trade of trades) {
     last = trade;
     if (++i % every === 0) late.push(trade);
     else batch.push(trade);
