@@ -335,6 +335,11 @@ export const EXPECTED_FUNCTIONS: readonly ExpectedFunction[] = [
     migration: '0007_row-update-capture',
     definition: 'the row-level change-capture function for updates',
   },
+  {
+    signature: 'fifo_capture_trade_insert()',
+    migration: '0007_row-update-capture',
+    definition: 'the row-level change-capture function for inserts',
+  },
 ];
 
 export const EXPECTED_TRIGGERS: readonly ExpectedTrigger[] = [
@@ -342,14 +347,13 @@ export const EXPECTED_TRIGGERS: readonly ExpectedTrigger[] = [
     name: 'fifo_capture_insert',
     table: 'trade_records',
     migration: MIGRATIONS.changeCapture,
-    definition: 'AFTER INSERT, per statement: records new trades in fifo_trade_changes',
+    definition: 'AFTER INSERT, per row: records new trades in fifo_trade_changes',
   },
   {
     name: 'fifo_capture_update',
     table: 'trade_records',
     migration: MIGRATIONS.changeCapture,
-    definition:
-      'AFTER UPDATE, per statement: records the old and new symbol/time when a column FIFO reads changed',
+    definition: 'AFTER UPDATE, per row when a column FIFO reads changed: records the old and new symbol/time',
   },
   {
     name: 'fifo_capture_delete',
@@ -404,6 +408,12 @@ export const MIGRATION_EFFECTS: Readonly<
       action: 'replace',
       detail:
         'row-level, with a WHEN clause on the columns FIFO reads: updates that change none of them cost nothing',
+    },
+    {
+      kind: 'trigger',
+      name: 'trade_records.fifo_capture_insert',
+      action: 'replace',
+      detail: 'row-level: a single-row insert costs less, and an upsert that updates fires no insert trigger',
     },
   ],
   '0006_fill-rows': [
