@@ -332,6 +332,32 @@ describe('a failed run', () => {
     expect((await runFullRebuild(db, { version: 1, dryRun: true })).drift.rows).toBe(0);
   });
 
+  it('a full rebuild whose bulk write fails rolls back everything and logs the error', async () => {
+    // Why: the rebuild writes while it computes; a write that fails must still fail the whole run.
+    // Prepare
+    await insertBotTrades(db.pool, basic);
+    await db.pool.query(
+      `ALTER TABLE fifo_allocations ADD CONSTRAINT test_poison_full CHECK (sell_order_id <> 's1') NOT VALID`,
+    );
+
+    // Act
+    const failure = await runFullRebuild(db, { version: 1, flushRows: 1 }).catch((error: Error) => error);
+    const { rows: written } = await db.pool.query('SELECT count(*)::int AS n FROM fifo_lots');
+    await db.pool.query('ALTER TABLE fifo_allocations DROP CONSTRAINT test_poison_full');
+    const retry = await runFullRebuild(db, { version: 1 });
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toContain('test_poison_full');
+    expect(written[0].n).toBe(0);
+    const { rows } = await db.pool.query(
+      `SELECT status, error_message FROM fifo_computation_log ORDER BY id`,
+    );
+    expect(rows.map((r) => r.status)).toEqual(['failed', 'completed']);
+    expect(rows[0].error_message).toContain('test_poison_full');
+    expect(retry.allocations).toBe(2);
+  });
+
   it.skipIf(needsServer)(
     'a run left "running" by a dead process is marked abandoned and does not block',
     async () => {
