@@ -15,8 +15,12 @@ export interface BulkTarget {
 
 const UNNEST_BATCH = 5_000;
 
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 function copyText(value: string | null): string {
   if (value === null) return '\\N';
+  // Numbers, times and most ids need no escaping: test before building a new string.
+  if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   );

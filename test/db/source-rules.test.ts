@@ -197,3 +197,40 @@ describe('sides', () => {
     expect(full.realizedPnlUsd).toBe('10');
   });
 });
+
+describe('order ids with COPY special characters', () => {
+  it('round-trip exactly through the COPY reader and writer', async () => {
+    // Why: both bulk paths use COPY's text format, where tab, newline and backslash are escapes.
+    // Prepare
+    const buy = 'b\\1\tx';
+    const sell = 's\n1\\N';
+    await insertBotTrades(db.pool, [
+      {
+        order_id: buy,
+        symbol: 'BTC-USD',
+        side: 'buy',
+        order_time: '2026-01-01T00:00:00Z',
+        price: '100',
+        size: '1',
+      },
+      {
+        order_id: sell,
+        symbol: 'BTC-USD',
+        side: 'sell',
+        order_time: '2026-01-02T00:00:00Z',
+        price: '110',
+        size: '1',
+      },
+    ]);
+
+    // Act
+    const full = await runFullRebuild(db, { version: 1 });
+
+    // Assess
+    expect(full.rejectedTrades).toBe(0);
+    const { rows } = await db.pool.query('SELECT sell_order_id, buy_order_id FROM fifo_allocations');
+    expect(rows).toEqual([{ sell_order_id: sell, buy_order_id: buy }]);
+    const { rows: lots } = await db.pool.query('SELECT buy_order_id FROM fifo_lots');
+    expect(lots).toEqual([{ buy_order_id: buy }]);
+  });
+});
