@@ -1,38 +1,16 @@
 /** The container's connection: where the settings come from, TLS by default, and recovery from a rotated password. */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import 'aws-sdk-client-mock-vitest/extend';
-import type { AwsStub } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../functions/commons/constants.ts';
 import { getDatabase, isAuthFailure, resolveConnection } from '../../functions/commons/database.ts';
 import { handler } from '../../functions/incremental/index.ts';
 import { silentLogger } from '../../shared/jobs/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
-import { captureStdout, fakeContext, resetContainer, secretFor, useHandlerEnvironment } from './support.ts';
+import { needsServer } from '../support/database.ts';
+import { fakeContext, handlerSuite, secretFor } from './support.ts';
 
 describe.skipIf(needsServer)('container database connection', () => {
-  let db: TestDatabase;
-  // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
-  let secrets: AwsStub<any, any, any>;
-  let stdout: ReturnType<typeof captureStdout>;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await resetContainer();
-    await db?.drop();
-    vi.unstubAllEnvs();
-  });
-  beforeEach(async () => {
-    await resetContainer();
-    secrets = useHandlerEnvironment(db);
-    stdout = captureStdout();
-  });
-  afterEach(() => {
-    stdout.restore();
-    secrets.restore();
-  });
+  const suite = handlerSuite({ resetTables: false });
 
   it('verifies TLS by default: the certificate chain and the host name', async () => {
     // Why: RDS must be reached over verified TLS; only an explicit FIFO_DB_TLS=off (local tests) turns it off.
@@ -43,7 +21,7 @@ describe.skipIf(needsServer)('container database connection', () => {
     const settings = await resolveConnection();
 
     // Assess
-    const host = new URL(db.url).hostname;
+    const host = new URL(suite.db.url).hostname;
     expect(settings.ssl).toEqual({ rejectUnauthorized: true, servername: host });
     expect(settings.source).toBe('secret');
     expect(settings.description).not.toContain('not-checked-by-trust-auth');
@@ -64,7 +42,7 @@ describe.skipIf(needsServer)('container database connection', () => {
   it('takes host, port and database from the environment over the secret', async () => {
     // Why: an existing database's secret often holds only username and password; the stack sets the endpoint.
     // Prepare
-    secrets
+    suite.secrets
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ username: 'u', password: 'p' }) });
     vi.stubEnv(ENV.dbHost, 'bot-db.abc.eu-west-1.rds.amazonaws.com');
@@ -81,7 +59,7 @@ describe.skipIf(needsServer)('container database connection', () => {
   it('uses DATABASE_URL without calling Secrets Manager (local mode)', async () => {
     // Why: local runs and tests must work with no AWS at all.
     // Prepare
-    vi.stubEnv(ENV.databaseUrl, db.url);
+    vi.stubEnv(ENV.databaseUrl, suite.db.url);
 
     // Act
     const settings = await resolveConnection();
@@ -89,13 +67,13 @@ describe.skipIf(needsServer)('container database connection', () => {
     // Assess
     expect(settings.source).toBe('DATABASE_URL');
     expect(settings.ssl).toBe(false);
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
+    expect(suite.secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
   });
 
   it('names the bad fields of a malformed secret without echoing its values', async () => {
     // Why: a configuration error must be fixable from the log, and must never leak the password there.
     // Prepare
-    secrets
+    suite.secrets
       .on(GetSecretValueCommand)
       .resolves({ SecretString: JSON.stringify({ user: 'x', password: 'hunter2-secret' }) });
 
@@ -111,18 +89,20 @@ describe.skipIf(needsServer)('container database connection', () => {
   it('fetches the secret again and reconnects when the server rejects the credentials', async () => {
     // Why: after a rotation a warm container holds a stale password; one refetch (forceFetch) must recover.
     // Prepare
-    secrets
+    suite.secrets
       .on(GetSecretValueCommand)
-      .resolvesOnce({ SecretString: secretFor(db, { username: 'rotated_away_user' }) })
-      .resolves({ SecretString: secretFor(db) });
+      .resolvesOnce({ SecretString: secretFor(suite.db, { username: 'rotated_away_user' }) })
+      .resolves({ SecretString: secretFor(suite.db) });
 
     // Act
     const result = await handler({}, fakeContext('incremental', 'req-rotated'));
 
     // Assess
     expect(result.status).toBe('completed');
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
-    const warning = stdout.logs().find((l) => String(l.message).startsWith('database authentication failed'));
+    expect(suite.secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    const warning = suite.stdout
+      .logs()
+      .find((l) => String(l.message).startsWith('database authentication failed'));
     expect(warning).toMatchObject({ level: 'WARN', code: '28000' });
   });
 

@@ -1,19 +1,9 @@
-/** The full-rebuild handler as Lambda runs it, and the metrics its two alarms (missed rebuild, drift) read. */
-import type { AwsStub } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { METRICS, METRICS_NAMESPACE, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/full-rebuild/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
-import { insertBotTrades, resetTables } from '../support/fixtures.ts';
-import {
-  alarmOn,
-  captureStdout,
-  DEPLOYMENT,
-  fakeContext,
-  resetContainer,
-  single,
-  useHandlerEnvironment,
-} from './support.ts';
+import { needsServer } from '../support/database.ts';
+import { insertBotTrades } from '../support/fixtures.ts';
+import { alarmOn, DEPLOYMENT, fakeContext, handlerSuite, single } from './support.ts';
 
 const NIGHTLY = {
   scheduledTime: '2026-03-02T02:30:00Z',
@@ -43,34 +33,12 @@ const TRADES = [
 ];
 
 describe.skipIf(needsServer)('full-rebuild handler', () => {
-  let db: TestDatabase;
-  // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
-  let secrets: AwsStub<any, any, any>;
-  let stdout: ReturnType<typeof captureStdout>;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await resetContainer();
-    await db?.drop();
-    vi.unstubAllEnvs();
-  });
-  beforeEach(async () => {
-    await resetTables(db.pool);
-    await resetContainer();
-    secrets = useHandlerEnvironment(db);
-    stdout = captureStdout();
-  });
-  afterEach(() => {
-    stdout.restore();
-    secrets.restore();
-  });
+  const suite = handlerSuite();
 
   it('emits FullRebuildSucceeded as the missed-rebuild alarm reads it', async () => {
     // Why: the 26-hour alarm sums this metric; a name, unit or dimension mismatch would page every night.
     // Prepare
-    await insertBotTrades(db.pool, TRADES);
+    await insertBotTrades(suite.db.pool, TRADES);
     const alarm = alarmOn(METRICS.fullRebuildSucceeded.name);
 
     // Act
@@ -78,7 +46,7 @@ describe.skipIf(needsServer)('full-rebuild handler', () => {
 
     // Assess
     expect(result).toMatchObject({ status: 'completed', dryRun: false, trades: 2, allocations: 1 });
-    const succeeded = single(stdout.metrics(), METRICS.fullRebuildSucceeded.name);
+    const succeeded = single(suite.stdout.metrics(), METRICS.fullRebuildSucceeded.name);
     expect(succeeded.values).toEqual([1]);
     expect(succeeded.namespace).toBe(METRICS_NAMESPACE);
     expect(succeeded.dimensions).toEqual(metricDimensions(DEPLOYMENT));
@@ -88,17 +56,17 @@ describe.skipIf(needsServer)('full-rebuild handler', () => {
       dimensions: succeeded.dimensions,
     });
     expect(alarm.treatMissingData).toBe('breaching');
-    expect(single(stdout.metrics(), METRICS.driftRows.name).values).toEqual([0]);
+    expect(single(suite.stdout.metrics(), METRICS.driftRows.name).values).toEqual([0]);
   });
 
   it('reports drift in the metric the drift alarm reads', async () => {
     // Why: drift is the nightly proof failing; it must reach the alarm, with the USD amount beside it.
     // Prepare
-    await insertBotTrades(db.pool, TRADES);
+    await insertBotTrades(suite.db.pool, TRADES);
     await handler(NIGHTLY, fakeContext('full-rebuild', 'req-first'));
-    await db.pool.query('ALTER TABLE trade_records DISABLE TRIGGER fifo_capture_update');
-    await db.pool.query(`UPDATE trade_records SET price = 2200 WHERE order_id = 's1'`);
-    await db.pool.query('ALTER TABLE trade_records ENABLE TRIGGER fifo_capture_update');
+    await suite.db.pool.query('ALTER TABLE trade_records DISABLE TRIGGER fifo_capture_update');
+    await suite.db.pool.query(`UPDATE trade_records SET price = 2200 WHERE order_id = 's1'`);
+    await suite.db.pool.query('ALTER TABLE trade_records ENABLE TRIGGER fifo_capture_update');
     const alarm = alarmOn(METRICS.driftRows.name);
 
     // Act
@@ -109,11 +77,11 @@ describe.skipIf(needsServer)('full-rebuild handler', () => {
 
     // Assess
     expect(result.drift.rows).toBeGreaterThan(0);
-    const drift = stdout.metrics().filter((m) => m.name === METRICS.driftRows.name);
+    const drift = suite.stdout.metrics().filter((m) => m.name === METRICS.driftRows.name);
     expect(drift.at(-1)?.values).toEqual([result.drift.rows]);
     expect(drift.at(-1)?.unit).toBe(alarm.unit);
     expect(drift.at(-1)?.dimensions).toEqual(alarm.dimensions);
-    const usd = stdout.metrics().filter((m) => m.name === METRICS.driftUsd.name);
+    const usd = suite.stdout.metrics().filter((m) => m.name === METRICS.driftUsd.name);
     expect(usd.at(-1)?.values).toEqual([Number(result.drift.usd)]);
     expect(Number(result.drift.usd)).toBeGreaterThan(0);
   });
@@ -121,17 +89,19 @@ describe.skipIf(needsServer)('full-rebuild handler', () => {
   it('does not count a dry run as a successful rebuild', async () => {
     // Why: a manual dry run applies nothing, so it must not reset the missed-rebuild alarm.
     // Prepare
-    await insertBotTrades(db.pool, TRADES);
+    await insertBotTrades(suite.db.pool, TRADES);
 
     // Act
     const result = await handler({ dryRun: true }, fakeContext('full-rebuild', 'req-dry'));
 
     // Assess
     expect(result).toMatchObject({ status: 'completed', dryRun: true });
-    expect(single(stdout.metrics(), METRICS.fullRebuildSucceeded.name).values).toEqual([0]);
-    const { rows } = await db.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM fifo_allocations');
+    expect(single(suite.stdout.metrics(), METRICS.fullRebuildSucceeded.name).values).toEqual([0]);
+    const { rows } = await suite.db.pool.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM fifo_allocations',
+    );
     expect(rows[0]?.n).toBe('0');
-    const started = stdout.logs().find((l) => l.message === 'full-rebuild started');
+    const started = suite.stdout.logs().find((l) => l.message === 'full-rebuild started');
     expect(started).toMatchObject({ function_request_id: 'req-dry' });
     expect(started?.scheduledTime ?? null).toBeNull();
   });

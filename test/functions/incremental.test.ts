@@ -1,23 +1,13 @@
 /** The incremental handler as Lambda runs it: fake context, secret from a mocked Secrets Manager, real PostgreSQL. */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import 'aws-sdk-client-mock-vitest/extend';
-import type { AwsStub } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { METRICS, METRICS_NAMESPACE, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/incremental/index.ts';
 import { tryLockVersion, unlockVersion } from '../../shared/db/run-log.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
-import { insertBotTrades, resetTables } from '../support/fixtures.ts';
-import {
-  alarmOn,
-  captureStdout,
-  DEPLOYMENT,
-  fakeContext,
-  resetContainer,
-  SECRET_ARN,
-  single,
-  useHandlerEnvironment,
-} from './support.ts';
+import { needsServer } from '../support/database.ts';
+import { insertBotTrades } from '../support/fixtures.ts';
+import { alarmOn, DEPLOYMENT, fakeContext, handlerSuite, SECRET_ARN, single } from './support.ts';
 
 const SCHEDULED = {
   scheduledTime: '2026-03-01T12:05:00Z',
@@ -26,29 +16,7 @@ const SCHEDULED = {
 };
 
 describe.skipIf(needsServer)('incremental handler', () => {
-  let db: TestDatabase;
-  // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
-  let secrets: AwsStub<any, any, any>;
-  let stdout: ReturnType<typeof captureStdout>;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await resetContainer();
-    await db?.drop();
-    vi.unstubAllEnvs();
-  });
-  beforeEach(async () => {
-    await resetTables(db.pool);
-    await resetContainer();
-    secrets = useHandlerEnvironment(db);
-    stdout = captureStdout();
-  });
-  afterEach(() => {
-    stdout.restore();
-    secrets.restore();
-  });
+  const suite = handlerSuite();
 
   it('emits the freshness lag on a quiet market, as the freshness alarm watches it', async () => {
     // Why: the alarm treats a missing lag as "the job stopped", so a run with nothing to do must still emit 0.
@@ -60,7 +28,7 @@ describe.skipIf(needsServer)('incremental handler', () => {
 
     // Assess
     expect(result.status).toBe('completed');
-    const lag = single(stdout.metrics(), METRICS.freshnessLag.name);
+    const lag = single(suite.stdout.metrics(), METRICS.freshnessLag.name);
     expect(lag.values).toEqual([0]);
     expect(lag.namespace).toBe(METRICS_NAMESPACE);
     expect(lag.unit).toBe(METRICS.freshnessLag.unit);
@@ -70,14 +38,14 @@ describe.skipIf(needsServer)('incremental handler', () => {
     expect(alarm.unit).toBe(lag.unit);
     expect(alarm.dimensions).toEqual(lag.dimensions);
     expect(alarm.treatMissingData).toBe('breaching');
-    expect(single(stdout.metrics(), METRICS.incrementalRuns.name).values).toEqual([1]);
+    expect(single(suite.stdout.metrics(), METRICS.incrementalRuns.name).values).toEqual([1]);
   });
 
   it('allocates new trades, logging the scheduled time and the request id', async () => {
     // Why: the scheduled time is the at-least-once key an operator traces a run by, on every log line.
     // Prepare
     await handler(SCHEDULED, fakeContext('incremental', 'req-first'));
-    await insertBotTrades(db.pool, [
+    await insertBotTrades(suite.db.pool, [
       {
         order_id: 'b1',
         symbol: 'BTC-USD',
@@ -106,11 +74,11 @@ describe.skipIf(needsServer)('incremental handler', () => {
 
     // Assess
     expect(result).toMatchObject({ status: 'completed', tradesProcessed: 2, allocationsCreated: 1 });
-    const { rows } = await db.pool.query<{ pnl: string }>(
+    const { rows } = await suite.db.pool.query<{ pnl: string }>(
       `SELECT trim_scale(pnl_usd)::text AS pnl FROM fifo_allocations WHERE sell_order_id = 's1'`,
     );
     expect(rows).toEqual([{ pnl: '996' }]);
-    const started = stdout.logs().filter((l) => l.message === 'incremental started');
+    const started = suite.stdout.logs().filter((l) => l.message === 'incremental started');
     expect(started.at(-1)).toMatchObject({
       level: 'INFO',
       service: 'fifo-ledger',
@@ -118,11 +86,11 @@ describe.skipIf(needsServer)('incremental handler', () => {
       scheduledTime: '2026-03-01T12:10:00Z',
       attempt: '1',
     });
-    const { rows: log } = await db.pool.query<{ triggered_by: string }>(
+    const { rows: log } = await suite.db.pool.query<{ triggered_by: string }>(
       `SELECT triggered_by FROM fifo_computation_log WHERE computation_mode = 'incremental' ORDER BY id DESC LIMIT 1`,
     );
     expect(log[0]?.triggered_by).toBe('schedule 2026-03-01T12:10:00Z');
-    const processed = stdout.metrics().filter((m) => m.name === METRICS.tradesProcessed.name);
+    const processed = suite.stdout.metrics().filter((m) => m.name === METRICS.tradesProcessed.name);
     expect(processed.at(-1)?.values).toEqual([2]);
   });
 
@@ -130,7 +98,7 @@ describe.skipIf(needsServer)('incremental handler', () => {
     // Why: schedules deliver at least once; a duplicate must exit cleanly without silencing the freshness alarm.
     // Prepare
     await handler(SCHEDULED, fakeContext('incremental'));
-    const holder = await db.pool.connect();
+    const holder = await suite.db.pool.connect();
     await tryLockVersion(holder, 1);
 
     try {
@@ -139,7 +107,7 @@ describe.skipIf(needsServer)('incremental handler', () => {
 
       // Assess
       expect(result.status).toBe('skipped');
-      const lags = stdout.metrics().filter((m) => m.name === METRICS.freshnessLag.name);
+      const lags = suite.stdout.metrics().filter((m) => m.name === METRICS.freshnessLag.name);
       expect(lags).toHaveLength(2);
     } finally {
       await unlockVersion(holder, 1);
@@ -156,8 +124,8 @@ describe.skipIf(needsServer)('incremental handler', () => {
     await handler(SCHEDULED, fakeContext('incremental', 'req-2'));
 
     // Assess
-    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    expect(secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
+    expect(suite.secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(suite.secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
   });
 
   it('fails an invocation whose event has unknown fields, and logs why', async () => {
@@ -170,7 +138,7 @@ describe.skipIf(needsServer)('incremental handler', () => {
 
     // Assess
     await expect(invocation).rejects.toThrow(/invalid event/);
-    const failed = stdout.logs().find((l) => l.message === 'incremental failed');
+    const failed = suite.stdout.logs().find((l) => l.message === 'incremental failed');
     expect(failed).toMatchObject({ level: 'ERROR', function_request_id: 'req-bad' });
   });
 });

@@ -1,12 +1,11 @@
 /** The migration handler the deploy trigger invokes: an empty database gets the schema, a current one nothing. */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AwsStub } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { METRICS, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/migrate/index.ts';
-import { createEmptyDatabase, needsServer, type TestDatabase } from '../support/database.ts';
-import { captureStdout, DEPLOYMENT, fakeContext, resetContainer, useHandlerEnvironment } from './support.ts';
+import { needsServer } from '../support/database.ts';
+import { DEPLOYMENT, fakeContext, handlerSuite } from './support.ts';
 
 const MIGRATIONS = readdirSync(fileURLToPath(new URL('../../migrations', import.meta.url)))
   .filter((f) => f.endsWith('.sql'))
@@ -14,28 +13,7 @@ const MIGRATIONS = readdirSync(fileURLToPath(new URL('../../migrations', import.
   .sort();
 
 describe.skipIf(needsServer)('migrate handler', () => {
-  let db: TestDatabase;
-  // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
-  let secrets: AwsStub<any, any, any>;
-  let stdout: ReturnType<typeof captureStdout>;
-
-  beforeAll(async () => {
-    db = await createEmptyDatabase();
-  });
-  afterAll(async () => {
-    await resetContainer();
-    await db?.drop();
-    vi.unstubAllEnvs();
-  });
-  beforeEach(async () => {
-    await resetContainer();
-    secrets = useHandlerEnvironment(db);
-    stdout = captureStdout();
-  });
-  afterEach(() => {
-    stdout.restore();
-    secrets.restore();
-  });
+  const suite = handlerSuite({ database: 'empty' });
 
   it('applies every migration on the first deploy, and none on the next', async () => {
     // Why: the trigger runs on every deploy; a second run on a current schema must be a no-op, not a failure.
@@ -49,10 +27,10 @@ describe.skipIf(needsServer)('migrate handler', () => {
     // Assess
     expect(first.applied).toEqual(MIGRATIONS);
     expect(second.applied).toEqual([]);
-    const applied = stdout.metrics().filter((m) => m.name === METRICS.migrationsApplied.name);
+    const applied = suite.stdout.metrics().filter((m) => m.name === METRICS.migrationsApplied.name);
     expect(applied.map((m) => m.values)).toEqual([[MIGRATIONS.length], [0]]);
     expect(applied[0]?.dimensions).toEqual(metricDimensions(DEPLOYMENT));
-    const { rows } = await db.pool.query<{ n: string }>(
+    const { rows } = await suite.db.pool.query<{ n: string }>(
       `SELECT count(*)::text AS n FROM information_schema.tables WHERE table_name = 'fifo_allocations'`,
     );
     expect(rows[0]?.n).toBe('1');

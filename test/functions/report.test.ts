@@ -2,19 +2,12 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV, METRICS, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/report/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
-import { insertBotTrades, resetTables } from '../support/fixtures.ts';
-import {
-  captureStdout,
-  DEPLOYMENT,
-  fakeContext,
-  resetContainer,
-  single,
-  useHandlerEnvironment,
-} from './support.ts';
+import { needsServer } from '../support/database.ts';
+import { insertBotTrades } from '../support/fixtures.ts';
+import { DEPLOYMENT, fakeContext, handlerSuite, single } from './support.ts';
 
 const DAILY = {
   scheduledTime: '2026-03-02T07:00:00Z',
@@ -23,42 +16,25 @@ const DAILY = {
 };
 
 describe.skipIf(needsServer)('report handler', () => {
-  let db: TestDatabase;
+  const suite = handlerSuite();
   // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
-  let secrets: AwsStub<any, any, any>;
-  // biome-ignore lint/suspicious/noExplicitAny: as above
   let ses: AwsStub<any, any, any>;
-  let stdout: ReturnType<typeof captureStdout>;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await resetContainer();
-    await db?.drop();
-    vi.unstubAllEnvs();
-  });
-  beforeEach(async () => {
-    await resetTables(db.pool);
-    await resetContainer();
-    secrets = useHandlerEnvironment(db);
+  beforeEach(() => {
     ses = mockClient(SESv2Client);
     ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
     vi.stubEnv(ENV.reportSender, 'FIFO Reports <reports@example.com>');
     vi.stubEnv(ENV.reportRecipients, 'ops@example.com, cfo@example.com');
     vi.stubEnv(ENV.reportTimeZone, 'UTC');
-    stdout = captureStdout();
   });
   afterEach(() => {
-    stdout.restore();
-    secrets.restore();
     ses.restore();
   });
 
   it('mails the report through SES and counts it', async () => {
     // Why: the daily mail is the operator's main view; the handler must pass the configured sender and recipients.
     // Prepare
-    await insertBotTrades(db.pool, [
+    await insertBotTrades(suite.db.pool, [
       {
         order_id: 'b1',
         symbol: 'BTC-USD',
@@ -80,11 +56,11 @@ describe.skipIf(needsServer)('report handler', () => {
       FromEmailAddress: 'FIFO Reports <reports@example.com>',
       Destination: { ToAddresses: ['ops@example.com', 'cfo@example.com'] },
     });
-    const sent = single(stdout.metrics(), METRICS.reportsSent.name);
+    const sent = single(suite.stdout.metrics(), METRICS.reportsSent.name);
     expect(sent.values).toEqual([1]);
     expect(sent.unit).toBe(METRICS.reportsSent.unit);
     expect(sent.dimensions).toEqual(metricDimensions(DEPLOYMENT));
-    expect(stdout.logs().find((l) => l.message === 'report started')).toMatchObject({
+    expect(suite.stdout.logs().find((l) => l.message === 'report started')).toMatchObject({
       scheduledTime: DAILY.scheduledTime,
     });
   });
@@ -102,7 +78,7 @@ describe.skipIf(needsServer)('report handler', () => {
     expect(result.messageId).toBeNull();
     expect(result.subject).toMatch(/fifo-ledger/);
     expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 0);
-    expect(single(stdout.metrics(), METRICS.reportsSent.name).values).toEqual([0]);
+    expect(single(suite.stdout.metrics(), METRICS.reportsSent.name).values).toEqual([0]);
   });
 
   it('fails on half a mail configuration', async () => {

@@ -8,12 +8,13 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
+import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import { ENV } from '../../functions/commons/constants.ts';
 import { closeDatabase } from '../../functions/commons/database.ts';
 import { FifoLedgerStack, parseConfig } from '../../lib/index.ts';
-import type { TestDatabase } from '../support/database.ts';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { resetTables } from '../support/fixtures.ts';
 
 /** The stack the handler tests compare their metrics with; its name is the deployment dimension. */
 export const TEST_STACK_CONTEXT = {
@@ -189,4 +190,46 @@ export function alarmOn(metricName: string): AlarmMetric {
   const alarm = alarmMetrics().find((a) => a.metricName === metricName);
   if (!alarm) throw new Error(`no alarm watches ${metricName}`);
   return alarm;
+}
+
+/** What every test of a handler file works with; the fields are set anew for each test. */
+export interface HandlerSuite {
+  db: TestDatabase;
+  // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
+  secrets: AwsStub<any, any, any>;
+  stdout: ReturnType<typeof captureStdout>;
+}
+
+/**
+ * Registers the lifecycle every handler test file shares: one database for the file and, for
+ * each test, a cold container, the handlers' environment with a mocked secret, and captured
+ * stdout. Read the fields inside tests, not when the file loads.
+ *
+ * @param options.database 'migrated' (default) or 'empty' (the migrate handler's own test)
+ * @param options.resetTables empty fifo-ledger's tables before each test @default true when migrated
+ */
+export function handlerSuite(
+  options: { database?: 'migrated' | 'empty'; resetTables?: boolean } = {},
+): HandlerSuite {
+  const migrated = options.database !== 'empty';
+  const suite = {} as HandlerSuite;
+  beforeAll(async () => {
+    suite.db = migrated ? await createTestDatabase() : await createEmptyDatabase();
+  });
+  afterAll(async () => {
+    await resetContainer();
+    await suite.db?.drop();
+    vi.unstubAllEnvs();
+  });
+  beforeEach(async () => {
+    if (migrated && options.resetTables !== false) await resetTables(suite.db.pool);
+    await resetContainer();
+    suite.secrets = useHandlerEnvironment(suite.db);
+    suite.stdout = captureStdout();
+  });
+  afterEach(() => {
+    suite.stdout.restore();
+    suite.secrets.restore();
+  });
+  return suite;
 }
