@@ -17,7 +17,7 @@ import type { Database } from '../db/pool.ts';
 import { canonicalSelect, numericText, utcText } from '../db/sql.ts';
 import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
 import { type Health, readHealth } from '../jobs/health.ts';
-import { compareLegacyPnl } from '../legacy/reconcile.ts';
+import { compareLegacyPnl, type LegacyPnlRow } from '../legacy/reconcile.ts';
 import { localDate } from './format.ts';
 import { derivePerformance, emptyAggregates, type Performance, type SellAggregates } from './metrics.ts';
 import {
@@ -92,16 +92,8 @@ export interface UnmatchedSell {
   readonly notes: string | null;
 }
 
-export interface LegacyRow {
-  readonly sellOrderId: string;
-  readonly symbol: string;
-  readonly sellTime: string;
-  readonly legacyPnl: string;
-  /** Σ pnl of the matched slices; '0' when the sell is wholly unmatched. */
-  readonly fifoPnl: string;
-  /** fifo - legacy. */
-  readonly difference: string;
-}
+/** A sell's legacy vs FIFO PnL; the report reads the live columns only, so no source is shown. */
+export type LegacyRow = Omit<LegacyPnlRow, 'source'>;
 
 export interface LegacyReconciliation {
   /** The legacy columns found on trade_records, e.g. ['pnl_usd', 'realized_profit']. */
