@@ -245,6 +245,20 @@ async function readAdoption(q: Q): Promise<AdoptionCheck> {
     if (isPending(change.migration)) changes.push(change);
     else drift(`${change.kind} ${change.name}`, change.migration);
   };
+  /** An object a migration creates: planned when missing, listed as replaced when its migration is pending. */
+  const expectObject = (
+    exists: boolean,
+    object: { kind: ChangeKind; name: string; migration: string; create: string; replace: string },
+  ) => {
+    const { kind, name, migration } = object;
+    if (!exists) {
+      plan({ kind, name, action: 'create', migration, detail: object.create });
+      return;
+    }
+    inPlace++;
+    if (isPending(migration))
+      changes.push({ kind, name, action: 'replace', migration, detail: object.replace });
+  };
 
   // --- tables and columns ---------------------------------------------------------------
   const tableExists = new Map<string, boolean>();
@@ -424,53 +438,29 @@ async function readAdoption(q: Q): Promise<AdoptionCheck> {
       'SELECT to_regprocedure($1) IS NOT NULL AS exists',
       [expected.signature],
     );
-    if (!fn[0]?.exists) {
-      plan({
-        kind: 'function',
-        name: expected.signature,
-        action: 'create',
-        migration: expected.migration,
-        detail: expected.definition,
-      });
-    } else {
-      inPlace++;
-      if (isPending(expected.migration)) {
-        changes.push({
-          kind: 'function',
-          name: expected.signature,
-          action: 'replace',
-          migration: expected.migration,
-          detail: `CREATE OR REPLACE FUNCTION: ${expected.definition}`,
-        });
-      }
-    }
+    expectObject(fn[0]?.exists === true, {
+      kind: 'function',
+      name: expected.signature,
+      migration: expected.migration,
+      create: expected.definition,
+      replace: `CREATE OR REPLACE FUNCTION: ${expected.definition}`,
+    });
   }
   const { rows: triggers } = await q.query<{ name: string; definition: string }>(
     `SELECT tgname::text AS name, pg_get_triggerdef(oid) AS definition FROM pg_trigger
      WHERE tgrelid = to_regclass('trade_records') AND NOT tgisinternal ORDER BY tgname`,
   );
   for (const expected of EXPECTED_TRIGGERS) {
-    const exists = triggers.some((t) => t.name === expected.name);
-    if (!exists) {
-      plan({
+    expectObject(
+      triggers.some((t) => t.name === expected.name),
+      {
         kind: 'trigger',
         name: `${expected.table}.${expected.name}`,
-        action: 'create',
         migration: expected.migration,
-        detail: expected.definition,
-      });
-    } else {
-      inPlace++;
-      if (isPending(expected.migration)) {
-        changes.push({
-          kind: 'trigger',
-          name: `${expected.table}.${expected.name}`,
-          action: 'replace',
-          migration: expected.migration,
-          detail: `dropped and created again: ${expected.definition}`,
-        });
-      }
-    }
+        create: expected.definition,
+        replace: `dropped and created again: ${expected.definition}`,
+      },
+    );
   }
   const ourTriggers = new Set(EXPECTED_TRIGGERS.map((t) => t.name));
   const triggersKept = triggers.filter((t) => !ourTriggers.has(t.name)).map((t) => t.definition);
