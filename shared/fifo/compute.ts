@@ -2,6 +2,7 @@
  * FIFO over a whole set of trades in memory: sorts them into processing order and runs one
  * book per symbol. Used by `fifo replay` and as the reference the database jobs must equal.
  */
+import { appendAll } from '../util/append.ts';
 import { SymbolBook } from './book.ts';
 import { compareLots, compareTrades } from './order.ts';
 import type { Allocation, DustWriteOff, EngineOptions, Lot, Trade } from './types.ts';
@@ -22,8 +23,8 @@ export function computeFifo(trades: readonly Trade[], options: EngineOptions = {
   let book: SymbolBook | null = null;
   const finish = (done: SymbolBook) => {
     const closed = done.takeClosedLots();
-    lots.push(...[...closed, ...done.openLots()].sort(compareLots));
-    writeOffs.push(...done.takeWriteOffs());
+    appendAll(lots, [...closed, ...done.openLots()].sort(compareLots));
+    appendAll(writeOffs, done.takeWriteOffs());
   };
   for (const trade of ordered) {
     if (book === null || book.symbol !== trade.symbol) {

@@ -52,6 +52,7 @@ import {
   SymbolBook,
   TimeFormatError,
 } from '../fifo/index.ts';
+import { appendAll } from '../util/append.ts';
 import { ConfigError, type JobOptions, silentLogger } from './context.ts';
 import { type FullRebuildResult, fullRebuildLocked, logRejections } from './full-rebuild.ts';
 import { failRun, type RunOutcome } from './outcome.ts';
@@ -312,7 +313,7 @@ async function planBatches(
       batches.push(current);
       current = [];
     }
-    current.push(...group);
+    appendAll(current, group);
   }
   if (current.length > 0) batches.push(current);
   return batches;
@@ -429,7 +430,7 @@ async function processSymbol(
     rejected.map((r) => r.orderId),
   );
   counts.tradesRejected += rejected.length;
-  rejectedAll.push(...rejected);
+  appendAll(rejectedAll, rejected);
 
   if (last === null && !append) last = await lastTradeBefore(client, symbol, from);
   if (last !== null) await writeProgress(client, version, [{ symbol, last }]);

@@ -674,3 +674,24 @@ describe('rule 7: determinism and resumability', () => {
     expect(resume).toThrow(TradeOrderError);
   });
 });
+
+describe('scale within one symbol', () => {
+  it('keeps every lot of a symbol with 200,000 buys', () => {
+    // Why: results were gathered with push(...items), which overflows the call stack past
+    // about 100k items; `fifo replay` of one busy symbol crashed.
+    // Prepare
+    const start = Date.parse(T0);
+    const rows: RawRow[] = [];
+    for (let i = 0; i < 200_000; i++)
+      rows.push(buy(`b${i}`, new Date(start + i * 1000).toISOString(), '1', '100'));
+    rows.push(sell('s', new Date(start + 300_000_000).toISOString(), '3', '110'));
+
+    // Act
+    const result = computeFifo(tradesOf(rows));
+
+    // Assess
+    expect(result.lots).toHaveLength(200_000);
+    expect(result.allocations.map((a) => a.buyOrderId)).toEqual(['b0', 'b1', 'b2']);
+    expect(result.lots.filter((lot) => lot.remaining === 0n)).toHaveLength(3);
+  });
+});
