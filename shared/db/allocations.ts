@@ -29,7 +29,12 @@ export const ALLOCATION_TARGET: BulkTarget = {
 };
 
 export function allocationValues(row: AllocationRow, version: number, batchId: string): (string | null)[] {
-  return [...ALLOCATION_COLUMNS.map((c) => row[c]), String(version), batchId];
+  // One array per row, filled in place: this runs once per allocation on a full rebuild.
+  const values: (string | null)[] = new Array(ALLOCATION_COLUMNS.length + 2);
+  for (let i = 0; i < ALLOCATION_COLUMNS.length; i++) values[i] = row[ALLOCATION_COLUMNS[i]!];
+  values[ALLOCATION_COLUMNS.length] = String(version);
+  values[ALLOCATION_COLUMNS.length + 1] = batchId;
+  return values;
 }
 
 /** A stored allocation's identity within a version: one row per (sell, lot); null lot = unmatched. */

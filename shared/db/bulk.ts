@@ -16,9 +16,9 @@ export interface BulkTarget {
 const UNNEST_BATCH = 5_000;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
+const TEXT_TYPES = new Set(['varchar', 'text']);
 
-function copyText(value: string | null): string {
-  if (value === null) return '\\N';
+function copyText(value: string): string {
   // Numbers, times and most ids need no escaping: test before building a new string.
   if (!NEEDS_ESCAPE.test(value)) return value;
   return value.replace(/[\\\t\n\r]/g, (c) =>
@@ -37,10 +37,18 @@ export async function bulkInsert(
   if (supportsCopy) {
     const sql = `COPY ${target.table} (${target.columns.join(', ')}) FROM STDIN`;
     const stream = client.query(copyFrom(sql));
+    // Only text columns can hold a tab, newline or backslash: numbers, times and uuids are
+    // written as they are.
+    const escaped = target.types.map((type) => TEXT_TYPES.has(type));
+    const last = target.columns.length - 1;
     async function* lines() {
       let chunk = '';
       for (const row of rows) {
-        chunk += `${row.map(copyText).join('\t')}\n`;
+        for (let i = 0; i <= last; i++) {
+          const value = row[i] ?? null;
+          chunk += value === null ? '\\N' : escaped[i] ? copyText(value) : value;
+          chunk += i === last ? '\n' : '\t';
+        }
         if (chunk.length > 1 << 16) {
           yield chunk;
           chunk = '';

@@ -15,6 +15,7 @@ import {
   readStoredAllocations,
 } from '../db/allocations.ts';
 import { bulkInsert } from '../db/bulk.ts';
+import { type DeferredIndexes, deferIndexesOfEmptyTables } from '../db/deferred-indexes.ts';
 import {
   allocationDigest,
   lotDigest,
@@ -24,15 +25,7 @@ import {
   storedLotDigests,
 } from '../db/digests.ts';
 import type { LotText } from '../db/lots.ts';
-import {
-  deleteLotsById,
-  LOT_TARGET,
-  lotText,
-  lotValues,
-  readStoredLots,
-  upsertLots,
-  writeRemainingSizes,
-} from '../db/lots.ts';
+import { deleteLotsById, LOT_TARGET, lotText, lotValues, readStoredLots, upsertLots } from '../db/lots.ts';
 import { acquire, type Database } from '../db/pool.ts';
 import {
   deleteProgress,
@@ -43,6 +36,7 @@ import {
   writeProgress,
 } from '../db/progress.ts';
 import { replaceRejections } from '../db/rejections.ts';
+import { RemainingSizeStage } from '../db/remaining-stage.ts';
 import {
   emptyCounts,
   failAbandonedRuns,
@@ -75,7 +69,8 @@ import {
   SymbolBook,
   type Trade,
 } from '../fifo/index.ts';
-import { type JobOptions, REJECTIONS_LOGGED, silentLogger } from './context.ts';
+import { appendAll } from '../util/append.ts';
+import { type JobLogger, type JobOptions, REJECTIONS_LOGGED, silentLogger } from './context.ts';
 import { failRun, type RunOutcome } from './outcome.ts';
 import { type AllocationDiff, diffAllocations, diffLots, formatPnlDifference } from './reconcile.ts';
 import { remainingSizeUpdates } from './remaining-size.ts';
@@ -220,6 +215,11 @@ export async function fullRebuildLocked(
     // With nothing stored there is nothing to drift from: this is the version's first build.
     const firstBuild = leftover.size === 0;
     if (!firstBuild) state.startDigests();
+    let deferred: DeferredIndexes | null = null;
+    if (!dryRun) {
+      state.stage = await RemainingSizeStage.open(client, db.supportsCopy);
+      if (firstBuild) deferred = await bulkLoadMode(client, logger);
+    }
     let symbol: SymbolRun | null = null;
     for (;;) {
       const rows = await source.next();
@@ -240,7 +240,12 @@ export async function fullRebuildLocked(
     for (const gone of leftover) await state.removeSymbol(gone, counts);
     await state.flush();
     await state.settled();
-    state.rejected.push(...(await orphanFills(client)));
+    if (deferred) {
+      logger.info('building the indexes of fifo_allocations and fifo_lots', { indexes: deferred.count });
+      await deferred.restore();
+    }
+    await state.stage?.apply();
+    appendAll(state.rejected, await orphanFills(client));
 
     if (!dryRun) {
       await replaceRejections(client, state.rejected);
@@ -294,6 +299,19 @@ export async function fullRebuildLocked(
     drift: result.drift,
   });
   return result;
+}
+
+/** A first build into empty tables loads without indexes and builds them at the end. */
+async function bulkLoadMode(client: pg.ClientBase, logger: JobLogger): Promise<DeferredIndexes | null> {
+  const outcome = await deferIndexesOfEmptyTables(client);
+  if ('kept' in outcome) {
+    logger.info('first build with indexes kept', { reason: outcome.kept });
+    return null;
+  }
+  logger.info('first build into empty tables: indexes are built after the load', {
+    indexes: outcome.deferred.count,
+  });
+  return outcome.deferred;
 }
 
 export function logRejections(
@@ -374,6 +392,8 @@ class RebuildState {
   private movedSells: { symbol: string; sells: string[] }[] = [];
   private inFlight: Promise<void> = Promise.resolve();
   private counts: RunCounts | null = null;
+  /** Where remaining sizes wait for the one UPDATE at the end; null in a dry run. */
+  stage: RemainingSizeStage | null = null;
   /** Stored digests per symbol; null on a first build, where nothing is stored. */
   private digests: Promise<{
     allocations: Map<string, SymbolDigest>;
@@ -412,15 +432,19 @@ class RebuildState {
     const digests = await this.digests;
     const unchanged =
       digests !== null && sameDigest(digests.allocations.get(run.symbol), allocationDigest(computed));
-    // On a first build (no digests) nothing is stored: no read, and no wait for the write in flight.
-    const stored = unchanged || digests === null ? [] : await this.readStored(run.symbol);
-    const diff = unchanged ? NO_DIFF : diffAllocations(computed, stored);
+    // A first build has nothing stored to compare with: every row is new, and no drift.
+    const diff =
+      digests === null
+        ? { ...NO_DIFF, insert: computed }
+        : unchanged
+          ? NO_DIFF
+          : diffAllocations(computed, await this.readStored(run.symbol));
     counts.driftRowsAdded += diff.added;
     counts.driftRowsRemoved += diff.removed;
     counts.driftRowsChanged += diff.changed;
     this.pnlDifference += diff.pnlDifference;
     for (const row of diff.insert) this.inserts.push(allocationValues(row, this.version, this.batchId));
-    this.deleteIds.push(...diff.deleteIds);
+    appendAll(this.deleteIds, diff.deleteIds);
     if (diff.added > 0 && digests !== null) {
       // A sell new to this symbol may still be stored under the symbol it moved from.
       this.movedSells.push({
@@ -442,11 +466,11 @@ class RebuildState {
       this.lotDriftRows += lotTexts.length;
     } else {
       const lotDiff = diffLots(lotTexts, storedLots);
-      this.lotUpserts.push(...lotDiff.upsert);
-      this.lotDeletes.push(...lotDiff.deleteIds);
+      appendAll(this.lotUpserts, lotDiff.upsert);
+      appendAll(this.lotDeletes, lotDiff.deleteIds);
       this.lotDriftRows += lotDiff.added + lotDiff.removed + lotDiff.changed;
     }
-    this.remaining.push(...remainingSizeUpdates(run.buys, lots));
+    appendAll(this.remaining, remainingSizeUpdates(run.buys, lots));
     if (run.last) {
       this.progress.push({
         symbol: run.symbol,
@@ -478,9 +502,12 @@ class RebuildState {
     const diff = diffAllocations([], stored);
     counts.driftRowsRemoved += diff.removed;
     this.pnlDifference += diff.pnlDifference;
-    this.deleteIds.push(...diff.deleteIds);
+    appendAll(this.deleteIds, diff.deleteIds);
     const lots = await this.readStoredLots(symbol);
-    this.lotDeletes.push(...lots.map((l) => l.buy_order_id));
+    appendAll(
+      this.lotDeletes,
+      lots.map((l) => l.buy_order_id),
+    );
     this.lotDriftRows += lots.length;
     this.emptied.push(symbol);
   }
@@ -535,7 +562,7 @@ class RebuildState {
     await deleteLotsById(this.client, this.version, w.lotDeletes);
     await bulkInsert(this.client, this.db.supportsCopy, LOT_TARGET, w.lotInserts);
     await upsertLots(this.client, this.version, w.lotUpserts, this.batchId);
-    await writeRemainingSizes(this.client, w.remaining);
+    await this.stage?.add(w.remaining);
     await writeProgress(this.client, this.version, w.progress);
     await deleteProgress(this.client, this.version, w.emptied);
   }

@@ -30,8 +30,13 @@ const SYMBOLS = 4;
 const RANDOM_KILLS = 20;
 /** Kills during a (slowed) commit, per mode: half with the server checking for dead clients. */
 const COMMIT_KILLS = 2;
-/** Random delays that land after the run finished do not count; this bounds the attempts. */
-const MAX_ATTEMPTS = 45;
+/**
+ * Random delays that land after the run finished do not count; this bounds the attempts. On
+ * a loaded machine the calibrated run is slow and half the delays may land after the end.
+ */
+const MAX_ATTEMPTS = 90;
+/** Each mode's rounds take about 45 s alone on 2 cores, and longer beside other test files. */
+const CRASH_TEST_TIMEOUT_MS = 300_000;
 /** The version the killed runs build, and the one the clean reference rebuild uses. */
 const VERSION = 1;
 const REFERENCE = 99;
@@ -392,7 +397,9 @@ describe.skipIf(needsServer)('crash safety (needs a server: child processes and 
     return reports;
   }
 
-  it('survives SIGKILL of a full rebuild at 20+ points: all or nothing, reported, and the next run repairs', async () => {
+  it('survives SIGKILL of a full rebuild at 20+ points: all or nothing, reported, and the next run repairs', {
+    timeout: CRASH_TEST_TIMEOUT_MS,
+  }, async () => {
     // Why: the nightly rebuild rewrites a whole version; a crash anywhere must neither lose nor duplicate a row.
     // Prepare: rounds alternate between a rebuild from nothing, repairing damage, and consuming bot activity.
     const rounds = async (round: number, random: () => number) => {
@@ -413,7 +420,9 @@ describe.skipIf(needsServer)('crash safety (needs a server: child processes and 
     expect(reports.some((r) => r.status === 'running')).toBe(true);
   });
 
-  it('survives SIGKILL of an incremental run at 20+ points while the bot keeps trading, and the next run catches up', async () => {
+  it('survives SIGKILL of an incremental run at 20+ points while the bot keeps trading, and the next run catches up', {
+    timeout: CRASH_TEST_TIMEOUT_MS,
+  }, async () => {
     // Why: the 5-minute run dies with its Lambda (timeout, OOM, redeploy); the next one must finish the work exactly once.
     // Prepare: every round the bot records new fills, a late one, a correction and a cancellation.
     const rounds = (round: number, random: () => number) => recordBotActivity(round, random);
