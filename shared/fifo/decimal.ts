@@ -32,7 +32,6 @@ export function divHalfEven(n: bigint, d: bigint): bigint {
   return q;
 }
 
-const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 const DECIMAL_SYNTAX = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 export class NumberFormatError extends Error {
@@ -45,11 +44,36 @@ export class NumberFormatError extends Error {
  * empty) or that has more decimal places than the scale can hold exactly.
  */
 export function parseScaled(text: string, scale: number = QTY_SCALE): bigint {
-  // Fast path for the common plain form ("123.45"), which needs no decimal.js object.
-  const plain = PLAIN_DECIMAL.exec(text);
-  if (plain && (plain[2]?.length ?? 0) <= scale) {
-    return BigInt(plain[1]! + (plain[2] ?? '').padEnd(scale, '0'));
+  return parsePlain(text, scale) ?? parseGeneral(text, scale);
+}
+
+const POWERS_OF_TEN = Array.from({ length: 64 }, (_, i) => 10n ** BigInt(i));
+/** Digits that a double holds exactly: 10^15 < 2^53. */
+const EXACT_DOUBLE_DIGITS = 15;
+
+/**
+ * The plain form ("123.45": digits, at most one inner point, no more places than the scale),
+ * which is every number the trade source hands out and takes most of a rebuild's parsing.
+ * Null for anything else. Short digit strings go through a double, where they are exact.
+ */
+export function parsePlain(text: string, scale: number): bigint | null {
+  const length = text.length;
+  let point = -1;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && point < 0) point = i;
+    else if (c < 48 || c > 57) return null;
   }
+  if (length === 0 || point === 0 || point === length - 1) return null;
+  const places = point < 0 ? 0 : length - point - 1;
+  if (places > scale || scale - places >= POWERS_OF_TEN.length) return null;
+  const digits = point < 0 ? text : text.slice(0, point) + text.slice(point + 1);
+  const unscaled = digits.length <= EXACT_DOUBLE_DIGITS ? BigInt(Number(digits)) : BigInt(digits);
+  return unscaled * POWERS_OF_TEN[scale - places]!;
+}
+
+/** Every other spelling decimal.js accepts: signs, exponents, surrounding spaces. */
+function parseGeneral(text: string, scale: number): bigint {
   const trimmed = text.trim();
   if (!DECIMAL_SYNTAX.test(trimmed)) throw new NumberFormatError(`"${text}" is not a decimal number`);
   const value = new Decimal(trimmed);

@@ -7,6 +7,7 @@ import {
   divHalfEven,
   formatScaled,
   NumberFormatError,
+  parsePlain,
   parseScaled,
   parseTrades,
   type RawTrade,
@@ -309,6 +310,55 @@ describe('parseScaled', () => {
     // Assess
     expect(parsed).toBe(value);
   });
+});
+
+// The plain path reads most numbers of a rebuild; it must agree with the general one exactly.
+describe('parsePlain', () => {
+  it('equals the decimal.js path for any plain decimal at any scale', () => {
+    // Why: the plain path takes a shortcut through a double for short inputs; one wrong
+    // digit there would be a wrong amount everywhere.
+    // Prepare
+    const plainDecimal = fc.record({
+      whole: fc.stringMatching(/^\d{1,25}$/),
+      fraction: fc.option(fc.stringMatching(/^\d{1,30}$/), { nil: undefined }),
+      scale: fc.integer({ min: 0, max: 30 }),
+    });
+
+    fc.assert(
+      fc.property(plainDecimal, ({ whole, fraction, scale }) => {
+        const text = fraction === undefined ? whole : `${whole}.${fraction}`;
+        const tooPrecise = (fraction?.length ?? 0) > scale;
+
+        // Act
+        const plain = parsePlain(text, scale);
+
+        // Assess: a leading space sends the same text through decimal.js. More places than
+        // the scale are left to it (trailing zeros may still fit).
+        if (tooPrecise) {
+          expect(plain).toBeNull();
+        } else {
+          expect(plain).toBe(BigInt(whole + (fraction ?? '').padEnd(scale, '0')));
+          expect(plain).toBe(parseScaled(` ${text}`, scale));
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it.each(['', '.5', '5.', '1.2.3', '+1', '-1', ' 1', '1e5', '١'])(
+    'leaves "%s" to the general path',
+    (text) => {
+      // Why: anything but digits with one inner point must go through full validation.
+      // Prepare
+      const input = text;
+
+      // Act
+      const plain = parsePlain(input, 30);
+
+      // Assess
+      expect(plain).toBeNull();
+    },
+  );
 });
 
 // formatScaled is the canonical text of every stored number: no exponent, no trailing zeros.
