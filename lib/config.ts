@@ -127,7 +127,7 @@ export const contextSchema = z.strictObject({
   reserveWriterConcurrency: bool.default(true),
   logRetentionDays: retentionDays.default(30),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  fullRebuildMemoryMiB: int(128, 10240).default(2048),
+  fullRebuildMemoryMiB: int(512, 10240).default(1024),
   freshnessLagThresholdMinutes: int(1, 1440).default(15),
   freshnessEvaluationPeriods: int(1, 288).default(3),
   fullRebuildMaxAgeHours: int(1, 168).default(26),

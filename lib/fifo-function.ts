@@ -73,6 +73,12 @@ export interface FifoFunctionProps {
    */
   readonly environment?: Record<string, string>;
   /**
+   * V8's old-space limit in MiB (NODE_OPTIONS --max-old-space-size): garbage is collected
+   * before it reaches this, so the function's memory follows its live data.
+   * @default V8's own limit
+   */
+  readonly heapLimitMiB?: number;
+  /**
    * Reserved concurrency: 1 keeps a writer from overlapping itself.
    * @default - no reserved concurrency
    */
@@ -131,7 +137,7 @@ export class FifoFunction extends NodejsFunction {
         // Node 20+ Lambda runtimes no longer trust the Amazon RDS CAs by default; this file
         // (shipped in the runtime) holds them, and Node adds it to its default store.
         NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: ['--enable-source-maps', ...heapLimit(props.heapLimitMiB)].join(' '),
         ...props.environment,
       },
       bundling: {
@@ -173,3 +179,6 @@ export class FifoFunction extends NodejsFunction {
     });
   }
 }
+
+const heapLimit = (mib: number | undefined): string[] =>
+  mib === undefined ? [] : [`--max-old-space-size=${mib}`];
