@@ -73,11 +73,10 @@ export interface FifoFunctionProps {
    */
   readonly environment?: Record<string, string>;
   /**
-   * V8's old-space limit in MiB (NODE_OPTIONS --max-old-space-size): garbage is collected
-   * before it reaches this, so the function's memory follows its live data.
-   * @default V8's own limit
+   * Node flags added to NODE_OPTIONS, such as V8 heap limits.
+   * @default none: V8 sizes its heap on its own
    */
-  readonly heapLimitMiB?: number;
+  readonly nodeFlags?: readonly string[];
   /**
    * Reserved concurrency: 1 keeps a writer from overlapping itself.
    * @default - no reserved concurrency
@@ -137,7 +136,7 @@ export class FifoFunction extends NodejsFunction {
         // Node 20+ Lambda runtimes no longer trust the Amazon RDS CAs by default; this file
         // (shipped in the runtime) holds them, and Node adds it to its default store.
         NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
-        NODE_OPTIONS: ['--enable-source-maps', ...heapLimit(props.heapLimitMiB)].join(' '),
+        NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeFlags ?? [])].join(' '),
         ...props.environment,
       },
       bundling: {
@@ -179,6 +178,3 @@ export class FifoFunction extends NodejsFunction {
     });
   }
 }
-
-const heapLimit = (mib: number | undefined): string[] =>
-  mib === undefined ? [] : [`--max-old-space-size=${mib}`];

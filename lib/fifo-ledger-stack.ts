@@ -24,7 +24,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
-import { ENV, FULL_REBUILD_HEAP_MIB, SCHEDULED_TIME_FIELD } from '../functions/commons/constants.ts';
+import { ENV, FULL_REBUILD_NODE_FLAGS, SCHEDULED_TIME_FIELD } from '../functions/commons/constants.ts';
 import { FifoAlarms } from './alarms.ts';
 import { ExistingDatabase, NewDatabase } from './database.ts';
 import { ServiceEndpoints } from './endpoints.ts';
@@ -195,7 +195,7 @@ export interface FifoLedgerStackProps extends StackProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
    * Memory of the full-rebuild function, in MiB.
-   * @default 1024 (the rebuild peaks near 225 MB at 1M trades; see FULL_REBUILD_HEAP_MIB)
+   * @default 1024 (the rebuild peaks near 265 MB at 1M trades; see FULL_REBUILD_HEAP)
    */
   readonly fullRebuildMemorySize?: number;
   /**
@@ -398,7 +398,7 @@ export class FifoLedgerStack extends Stack {
       description: 'fifo-ledger: nightly full rebuild and drift check',
       timeout: Duration.minutes(15),
       memorySize: props.fullRebuildMemorySize ?? 1024,
-      heapLimitMiB: FULL_REBUILD_HEAP_MIB,
+      nodeFlags: FULL_REBUILD_NODE_FLAGS,
       environment,
       reservedConcurrentExecutions: writerConcurrency,
       maxEventAge: Duration.hours(1),

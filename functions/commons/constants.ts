@@ -6,14 +6,21 @@
  */
 
 /**
- * V8's old-space limit for the full rebuild (node --max-old-space-size), in MiB. The rebuild's
- * live data stays near 150 MB at 1M trades over 50 symbols; without a limit V8 lets garbage
- * pile up to its own limit, which follows the machine's memory, and peak RSS wandered from
- * 400 to 930 MB between runs. With this limit it stays near 225 MB, no slower (measured), and
- * the function fits 1 GiB with room for a larger symbol. The benchmark runs the rebuild
- * with the same flag.
+ * V8's heap settings for the full rebuild, in MiB. Its live data stays near 150 MB at 1M
+ * trades over 50 symbols, but without a limit V8 lets garbage pile up to a limit that follows
+ * the machine's memory: peak RSS wandered from 400 to 930 MB between runs. The old-space
+ * limit keeps it near 265 MB, so the function fits 1 GiB with room for a larger symbol. A
+ * limit alone also shrinks the young generation, and the rebuild, which allocates a short-
+ * lived object per slice, then spent 10 s more CPU in GC at 1M trades; the young generation
+ * is set back. The benchmark runs the rebuild with the same flags.
  */
-export const FULL_REBUILD_HEAP_MIB = 384;
+export const FULL_REBUILD_HEAP = { oldSpaceMiB: 384, semiSpaceMiB: 32 } as const;
+
+/** The node flags for FULL_REBUILD_HEAP. */
+export const FULL_REBUILD_NODE_FLAGS: readonly string[] = [
+  `--max-old-space-size=${FULL_REBUILD_HEAP.oldSpaceMiB}`,
+  `--max-semi-space-size=${FULL_REBUILD_HEAP.semiSpaceMiB}`,
+];
 
 /** CloudWatch namespace of every metric fifo-ledger emits. */
 export const METRICS_NAMESPACE = 'FifoLedger';

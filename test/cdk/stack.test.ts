@@ -4,7 +4,8 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   ENV,
-  FULL_REBUILD_HEAP_MIB,
+  FULL_REBUILD_HEAP,
+  FULL_REBUILD_NODE_FLAGS,
   LAMBDA_CA_BUNDLE,
   METRICS,
   METRICS_NAMESPACE,
@@ -81,9 +82,11 @@ describe('functions', () => {
     // Assess
     expect(full.MemorySize).toBe(1024);
     expect(options(stack.fullRebuild)).toBe(
-      `--enable-source-maps --max-old-space-size=${FULL_REBUILD_HEAP_MIB}`,
+      '--enable-source-maps --max-old-space-size=384 --max-semi-space-size=32',
     );
-    expect(FULL_REBUILD_HEAP_MIB).toBeLessThan(1024 / 2);
+    expect(FULL_REBUILD_NODE_FLAGS.join(' ')).toBe('--max-old-space-size=384 --max-semi-space-size=32');
+    // Old space plus the young generation (3 semi-spaces) leave half of 1 GiB free.
+    expect(FULL_REBUILD_HEAP.oldSpaceMiB + 3 * FULL_REBUILD_HEAP.semiSpaceMiB).toBeLessThan(1024 / 2);
     expect(options(stack.incremental)).toBe('--enable-source-maps');
   });
 
