@@ -16,7 +16,8 @@ export interface BulkTarget {
 const UNNEST_BATCH = 5_000;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const TEXT_TYPES = new Set(['varchar', 'text']);
+/** Types whose text form never holds a tab, newline or backslash: written as they are. */
+const PLAIN_TYPES = new Set(['numeric', 'int', 'uuid', 'timestamptz']);
 
 function copyText(value: string): string {
   // Numbers, times and most ids need no escaping: test before building a new string.
@@ -37,9 +38,8 @@ export async function bulkInsert(
   if (supportsCopy) {
     const sql = `COPY ${target.table} (${target.columns.join(', ')}) FROM STDIN`;
     const stream = client.query(copyFrom(sql));
-    // Only text columns can hold a tab, newline or backslash: numbers, times and uuids are
-    // written as they are.
-    const escaped = target.types.map((type) => TEXT_TYPES.has(type));
+    // Numbers, times and uuids need no escaping; every other column is checked.
+    const escaped = target.types.map((type) => !PLAIN_TYPES.has(type));
     const last = target.columns.length - 1;
     async function* lines() {
       let chunk = '';

@@ -1,8 +1,8 @@
 /**
  * Bulk-load mode for a version's first build into empty tables: drop the tables' indexes,
  * load, and build them again at the end, as pg_restore does. One sorted build per index
- * costs far less than keeping every index up to date row by row (at 1M trades the
- * allocation and lot writes take about 40% less time).
+ * costs less than keeping every index up to date row by row: at 1M trades, the allocation
+ * and lot writes measured alone took 15.2 s this way against 21.9 s.
  *
  * Everything happens inside the run's transaction, so a failed run gets its indexes back
  * with its rollback. The tables stay locked (ACCESS EXCLUSIVE) until the run commits:

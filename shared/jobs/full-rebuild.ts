@@ -217,7 +217,7 @@ export async function fullRebuildLocked(
     if (!firstBuild) state.startDigests();
     let deferred: DeferredIndexes | null = null;
     if (!dryRun) {
-      state.stage = await RemainingSizeStage.open(client, db.supportsCopy);
+      await state.openStage();
       if (firstBuild) deferred = await bulkLoadMode(client, logger);
     }
     let symbol: SymbolRun | null = null;
@@ -244,7 +244,7 @@ export async function fullRebuildLocked(
       logger.info('building the indexes of fifo_allocations and fifo_lots', { indexes: deferred.count });
       await deferred.restore();
     }
-    await state.stage?.apply();
+    await state.applyStage();
     appendAll(state.rejected, await orphanFills(client));
 
     if (!dryRun) {
@@ -393,12 +393,22 @@ class RebuildState {
   private inFlight: Promise<void> = Promise.resolve();
   private counts: RunCounts | null = null;
   /** Where remaining sizes wait for the one UPDATE at the end; null in a dry run. */
-  stage: RemainingSizeStage | null = null;
+  private stage: RemainingSizeStage | null = null;
   /** Stored digests per symbol; null on a first build, where nothing is stored. */
   private digests: Promise<{
     allocations: Map<string, SymbolDigest>;
     lots: Map<string, SymbolDigest>;
   } | null> = Promise.resolve(null);
+
+  /** Opens the remaining-size stage inside the run's transaction (not for a dry run). */
+  async openStage(): Promise<void> {
+    this.stage = await RemainingSizeStage.open(this.client, this.db.supportsCopy);
+  }
+
+  /** Writes the staged remaining sizes; call after the last write. */
+  async applyStage(): Promise<void> {
+    await this.stage?.apply();
+  }
 
   /** Starts computing the stored digests on the server; awaited per symbol. */
   startDigests(): void {
