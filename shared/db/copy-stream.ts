@@ -21,6 +21,17 @@ export function copyField(raw: string): string | null {
   });
 }
 
+/** One line of COPY text: its fields, NULLs and escapes undone, in the array split gave. */
+function copyLine(line: string): (string | null)[] {
+  const fields: (string | null)[] = line.split('\t');
+  for (let i = 0; i < fields.length; i++) {
+    const raw = fields[i]!;
+    // Most fields are plain: no second array, no call.
+    if (raw === '\\N' || raw.includes('\\')) fields[i] = copyField(raw);
+  }
+  return fields;
+}
+
 /** Reads `COPY (query) TO STDOUT` in batches of parsed rows (arrays of fields). */
 export class CopyRowStream {
   private readonly decoder = new StringDecoder('utf8');
@@ -49,15 +60,12 @@ export class CopyRowStream {
         continue;
       }
       this.rest = text.slice(end + 1);
-      return text
-        .slice(0, end)
-        .split('\n')
-        .map((line) => line.split('\t').map(copyField));
+      return text.slice(0, end).split('\n').map(copyLine);
     }
     if (this.rest) {
       const last = this.rest;
       this.rest = '';
-      return [last.split('\t').map(copyField)];
+      return [copyLine(last)];
     }
     return [];
   }

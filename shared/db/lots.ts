@@ -57,7 +57,12 @@ export function lotText(lot: Lot): LotText {
 }
 
 export function lotValues(text: LotText, version: number, batchId: string): (string | null)[] {
-  return [...LOT_COLUMNS.map((c) => text[c]), String(version), batchId];
+  // One array per row, filled in place: this runs once per lot on a first build.
+  const values: (string | null)[] = new Array(LOT_COLUMNS.length + 2);
+  for (let i = 0; i < LOT_COLUMNS.length; i++) values[i] = text[LOT_COLUMNS[i]!];
+  values[LOT_COLUMNS.length] = String(version);
+  values[LOT_COLUMNS.length + 1] = batchId;
+  return values;
 }
 
 const LOT_SELECT = canonicalSelect(LOT_COLUMNS);

@@ -173,17 +173,19 @@ export interface TradeSource {
   close(): Promise<void>;
 }
 
-const SOURCE_FIELDS = [
-  'order_id',
-  'symbol',
-  'side',
-  'order_time',
-  'price',
-  'size',
-  'fee',
-  'remaining_size',
-  'out_of_range',
-] as const;
+/** A COPY line of SOURCE_SELECT as a row: one object literal, in SOURCE_SELECT's column order. */
+const sourceRow = (f: (string | null)[]): SourceRow =>
+  ({
+    order_id: f[0],
+    symbol: f[1],
+    side: f[2],
+    order_time: f[3],
+    price: f[4] ?? null,
+    size: f[5] ?? null,
+    fee: f[6] ?? null,
+    remaining_size: f[7] ?? null,
+    out_of_range: f[8] ?? null,
+  }) as SourceRow;
 
 /**
  * Every trade of the source in processing order, read with COPY on a second connection that
@@ -201,14 +203,7 @@ export async function openCopyTradeSource(
   const stream = new CopyRowStream(reader, `${SOURCE_SELECT} ORDER BY ${order}`);
   return {
     async next() {
-      const batch = await stream.next();
-      return batch.map((fields: (string | null)[]) => {
-        const row: Record<string, string | null> = {};
-        SOURCE_FIELDS.forEach((name, i) => {
-          row[name] = fields[i] ?? null;
-        });
-        return row as unknown as SourceRow;
-      });
+      return (await stream.next()).map(sourceRow);
     },
     async close() {
       await reader.query('COMMIT').catch(() => {});

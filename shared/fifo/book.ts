@@ -72,7 +72,8 @@ export class SymbolBook {
     }
     if (trade.side === 'buy') this.open.push(openLot(trade));
     else this.sell(trade, out);
-    this.last = { time: trade.time, side: trade.side, orderId: trade.orderId };
+    // The trade is its own key (time, side, order id): no copy per trade.
+    this.last = trade;
   }
 
   private sell(sell: Trade, out: Allocation[]): void {

@@ -73,7 +73,7 @@ import { appendAll } from '../util/append.ts';
 import { type JobLogger, type JobOptions, REJECTIONS_LOGGED, silentLogger } from './context.ts';
 import { failRun, type RunOutcome } from './outcome.ts';
 import { type AllocationDiff, diffAllocations, diffLots, formatPnlDifference } from './reconcile.ts';
-import { remainingSizeUpdates } from './remaining-size.ts';
+import { remainingSizeUpdatesOf } from './remaining-size.ts';
 
 export interface FullRebuildOptions extends JobOptions {
   /** Compute and report the drift, change nothing. @default false */
@@ -480,7 +480,10 @@ class RebuildState {
       appendAll(this.lotDeletes, lotDiff.deleteIds);
       this.lotDriftRows += lotDiff.added + lotDiff.removed + lotDiff.changed;
     }
-    appendAll(this.remaining, remainingSizeUpdates(run.buys, lots));
+    appendAll(
+      this.remaining,
+      remainingSizeUpdatesOf(run.buys, new Map(lotTexts.map((t) => [t.buy_order_id, t.remaining_size]))),
+    );
     if (run.last) {
       this.progress.push({
         symbol: run.symbol,

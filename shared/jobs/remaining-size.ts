@@ -4,12 +4,19 @@
  */
 import { formatQty, type Lot } from '../fifo/index.ts';
 
-export function remainingSizeUpdates(
-  buys: readonly { orderId: string; stored: string | null }[],
-  lots: readonly Lot[],
-): { orderId: string; remaining: string }[] {
-  const remaining = new Map(lots.map((lot) => [lot.buyOrderId, formatQty(lot.remaining)]));
-  const updates: { orderId: string; remaining: string }[] = [];
+type StoredBuy = { orderId: string; stored: string | null };
+type RemainingUpdate = { orderId: string; remaining: string };
+
+export function remainingSizeUpdates(buys: readonly StoredBuy[], lots: readonly Lot[]): RemainingUpdate[] {
+  return remainingSizeUpdatesOf(buys, new Map(lots.map((lot) => [lot.buyOrderId, formatQty(lot.remaining)])));
+}
+
+/** The same, from each lot's remaining size already formatted (by buy order id). */
+export function remainingSizeUpdatesOf(
+  buys: readonly StoredBuy[],
+  remaining: ReadonlyMap<string, string>,
+): RemainingUpdate[] {
+  const updates: RemainingUpdate[] = [];
   for (const buy of buys) {
     const value = remaining.get(buy.orderId);
     if (value === undefined) continue;
