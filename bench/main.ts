@@ -16,10 +16,10 @@ import { promisify } from 'node:util';
 import { Command } from 'commander';
 import pg from 'pg';
 import { FULL_REBUILD_NODE_FLAGS } from '../functions/commons/constants.ts';
-import { migrate } from '../shared/db/migrate.ts';
 import { generateTrades } from '../shared/sample/generator.ts';
 import { insertTrades } from '../shared/sample/load.ts';
 import { measureFloor } from './floor.ts';
+import { withFreshDatabase } from './fresh-database.ts';
 import { loadHistory } from './load.ts';
 import { measureRecordingOverhead } from './recording.ts';
 
@@ -45,34 +45,6 @@ const progress = (label: string, total: number) => (done: number) => {
   );
   if (done >= total) process.stderr.write('\n');
 };
-
-async function withFreshDatabase<T>(
-  serverUrl: string,
-  name: string,
-  work: (url: string, pool: pg.Pool) => Promise<T>,
-) {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  // An idle connection that the server ends (DROP DATABASE ... WITH (FORCE) at the end of a
-  // size) reports it here; unheard, the error would end the benchmark.
-  pool.on('error', (error: Error & { code?: string }) => {
-    if (error.code !== '57P01') process.stderr.write(`idle connection: ${error.message}\n`);
-  });
-  try {
-    const client = await pool.connect();
-    await migrate(client).finally(() => client.release());
-    return await work(url.toString(), pool);
-  } finally {
-    await pool.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 async function job(mode: 'full' | 'validate' | 'incremental', url: string) {
   // The nightly function's heap limit, so peak RSS is what the function would see.
@@ -203,11 +175,15 @@ const program = new Command('bench')
       throw new Error(`--sizes: whole numbers >= 1000, got "${opts.sizes}"`);
     sizes.sort((a, b) => a - b);
     const symbols = Number(opts.symbols);
+    if (!Number.isInteger(symbols) || symbols < 1)
+      throw new Error(`--symbols: a whole number >= 1, got "${opts.symbols}"`);
+    const upserts = Number(opts.upserts);
+    if (!Number.isInteger(upserts) || upserts < 1)
+      throw new Error(`--upserts: a whole number >= 1, got "${opts.upserts}"`);
     const figures: SizeFigures[] = [];
     for (const size of sizes) figures.push(await measureSize(serverUrl, size, symbols));
 
     process.stderr.write('\nrecording overhead\n');
-    const upserts = Number(opts.upserts);
     const overhead = await withFreshDatabase(serverUrl, 'fifo_bench_recording', async (_url, pool) => {
       await loadHistory(pool, { trades: 10_000, symbols, seed: 5 });
       await pool.query('INSERT INTO fifo_versions (allocation_version) VALUES (1) ON CONFLICT DO NOTHING');

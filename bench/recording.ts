@@ -23,31 +23,36 @@ export async function measureRecordingOverhead(
   upserts: number,
   onProgress?: (done: number) => void,
 ): Promise<{ withTriggerMs: number; withoutTriggerMs: number; ratio: number }> {
+  if (!Number.isInteger(upserts) || upserts < 1)
+    throw new Error(`upserts: a whole number >= 1, got ${upserts}`);
   const client = await pool.connect();
   const withTrigger: number[] = [];
   const without: number[] = [];
   try {
-    const block = 500;
-    for (let done = 0; done < upserts * 2; done += block) {
-      const capture = (done / block) % 2 === 0;
-      await client.query(`ALTER TABLE trade_records ${capture ? 'ENABLE' : 'DISABLE'} TRIGGER USER`);
-      for (let i = 0; i < block; i++) {
-        const n = done + i;
-        // Half new fills, half re-recorded ones (the bot's reconcile pass upserts again).
-        const id = `bench-rec-${n % 2 === 0 ? n : n - 1}`;
-        const started = process.hrtime.bigint();
-        await client.query(UPSERT, [
-          id,
-          'BENCH-USD',
-          n % 3 === 0 ? 'sell' : 'buy',
-          new Date(Date.UTC(2027, 0, 1) + n * 1000).toISOString(),
-          String(100 + (n % 50)),
-          '0.5',
-          '0.05',
-        ]);
-        (capture ? withTrigger : without).push(Number(process.hrtime.bigint() - started) / 1e6);
+    // Blocks of up to 500, alternating with and without capture, the same count on each side.
+    const block = Math.min(500, upserts);
+    let n = 0;
+    for (let perSide = 0; perSide < upserts; perSide += block) {
+      const size = Math.min(block, upserts - perSide);
+      for (const capture of [true, false]) {
+        await client.query(`ALTER TABLE trade_records ${capture ? 'ENABLE' : 'DISABLE'} TRIGGER USER`);
+        for (let i = 0; i < size; i++, n++) {
+          // Half new fills, half re-recorded ones (the bot's reconcile pass upserts again).
+          const id = `bench-rec-${n % 2 === 0 ? n : n - 1}`;
+          const started = process.hrtime.bigint();
+          await client.query(UPSERT, [
+            id,
+            'BENCH-USD',
+            n % 3 === 0 ? 'sell' : 'buy',
+            new Date(Date.UTC(2027, 0, 1) + n * 1000).toISOString(),
+            String(100 + (n % 50)),
+            '0.5',
+            '0.05',
+          ]);
+          (capture ? withTrigger : without).push(Number(process.hrtime.bigint() - started) / 1e6);
+        }
+        onProgress?.(n);
       }
-      onProgress?.(done + block);
     }
   } finally {
     await client.query('ALTER TABLE trade_records ENABLE TRIGGER USER').catch(() => {});
