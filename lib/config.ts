@@ -7,6 +7,7 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { FULL_REBUILD_MIN_MEMORY_MIB } from '../functions/commons/constants.ts';
 import type { DailyTime, FifoLedgerStackProps } from './fifo-ledger-stack.ts';
 
 /** `-c key=value` gives text; cdk.json gives JSON types. Both are accepted. */
@@ -127,7 +128,7 @@ export const contextSchema = z.strictObject({
   reserveWriterConcurrency: bool.default(true),
   logRetentionDays: retentionDays.default(30),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  fullRebuildMemoryMiB: int(512, 10240).default(1024),
+  fullRebuildMemoryMiB: int(FULL_REBUILD_MIN_MEMORY_MIB, 10240).default(1024),
   freshnessLagThresholdMinutes: int(1, 1440).default(15),
   freshnessEvaluationPeriods: int(1, 288).default(3),
   fullRebuildMaxAgeHours: int(1, 168).default(26),

@@ -24,7 +24,12 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
-import { ENV, FULL_REBUILD_NODE_FLAGS, SCHEDULED_TIME_FIELD } from '../functions/commons/constants.ts';
+import {
+  ENV,
+  FULL_REBUILD_MIN_MEMORY_MIB,
+  FULL_REBUILD_NODE_FLAGS,
+  SCHEDULED_TIME_FIELD,
+} from '../functions/commons/constants.ts';
 import { FifoAlarms } from './alarms.ts';
 import { ExistingDatabase, NewDatabase } from './database.ts';
 import { ServiceEndpoints } from './endpoints.ts';
@@ -195,7 +200,8 @@ export interface FifoLedgerStackProps extends StackProps {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
    * Memory of the full-rebuild function, in MiB.
-   * @default 1024 (the rebuild peaks near 265 MB at 1M trades; see FULL_REBUILD_HEAP)
+   * @default 1024 (the rebuild peaks near 345 MB at 1M trades; see FULL_REBUILD_HEAP).
+   *   At least FULL_REBUILD_MIN_MEMORY_MIB (768), which the heap limits need.
    */
   readonly fullRebuildMemorySize?: number;
   /**
@@ -262,6 +268,13 @@ export class FifoLedgerStack extends Stack {
     if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1) {
       throw new Error(
         `incrementalInterval must be whole minutes, at least 1, got ${interval.toHumanString()}`,
+      );
+    }
+    const fullRebuildMemory = props.fullRebuildMemorySize ?? 1024;
+    if (fullRebuildMemory < FULL_REBUILD_MIN_MEMORY_MIB) {
+      throw new Error(
+        `fullRebuildMemorySize must be at least ${FULL_REBUILD_MIN_MEMORY_MIB} MiB for the rebuild's heap limits ` +
+          `(${FULL_REBUILD_NODE_FLAGS.join(' ')}), got ${fullRebuildMemory}`,
       );
     }
 
@@ -397,7 +410,7 @@ export class FifoLedgerStack extends Stack {
       functionName: 'full-rebuild',
       description: 'fifo-ledger: nightly full rebuild and drift check',
       timeout: Duration.minutes(15),
-      memorySize: props.fullRebuildMemorySize ?? 1024,
+      memorySize: fullRebuildMemory,
       nodeFlags: FULL_REBUILD_NODE_FLAGS,
       environment,
       reservedConcurrentExecutions: writerConcurrency,

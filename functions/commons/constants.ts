@@ -6,15 +6,25 @@
  */
 
 /**
- * V8's heap settings for the full rebuild, in MiB. Its live data stays near 150 MB at 1M
- * trades over 50 symbols, but without a limit V8 lets garbage pile up to a limit that follows
+ * V8's heap settings for the full rebuild, in MiB. Its live heap stays under 100 MB at 1M
+ * trades over 50 symbols (`--trace-gc`), but without a limit V8 lets garbage pile up to a limit that follows
  * the machine's memory: peak RSS wandered from 400 to 930 MB between runs. The old-space
- * limit keeps it near 265 MB, so the function fits 1 GiB with room for a larger symbol. A
- * limit alone also shrinks the young generation, and the rebuild, which allocates a short-
- * lived object per slice, then spent 10 s more CPU in GC at 1M trades; the young generation
- * is set back. The benchmark runs the rebuild with the same flags.
+ * limit bounds that, so the function fits 1 GiB with room for a larger symbol. The young
+ * generation is set on its own: a symbol's rows live for its whole write, and with 32 MiB
+ * semi-spaces many of them were promoted and collected again. 64 MiB cut the rebuild's CPU
+ * by a fifth at 1M trades (14.8-15.0 s against 18.5-19.3 s, three runs each) for 60 MB more
+ * peak RSS (344 MB); 96 and 128 MiB gained nothing more. The benchmark runs the rebuild with
+ * the same flags.
  */
-export const FULL_REBUILD_HEAP = { oldSpaceMiB: 384, semiSpaceMiB: 32 } as const;
+export const FULL_REBUILD_HEAP = { oldSpaceMiB: 384, semiSpaceMiB: 64 } as const;
+
+/**
+ * The least memory the full-rebuild function may have: the heap at its limits (old space and
+ * a young generation of three semi-spaces) plus 192 MiB for code, buffers and sockets. Less
+ * would let Lambda kill the process before V8 could report running out of heap.
+ */
+export const FULL_REBUILD_MIN_MEMORY_MIB =
+  FULL_REBUILD_HEAP.oldSpaceMiB + 3 * FULL_REBUILD_HEAP.semiSpaceMiB + 192;
 
 /** The node flags for FULL_REBUILD_HEAP. */
 export const FULL_REBUILD_NODE_FLAGS: readonly string[] = [

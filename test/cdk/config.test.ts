@@ -118,6 +118,19 @@ describe('parseConfig', () => {
     expect(message).toMatch(/alarmEmail:/);
   });
 
+  it('refuses full-rebuild memory below what its heap limits need', () => {
+    // Why: with the V8 heap allowed past the function's memory, Lambda kills the rebuild
+    // instead of V8 reporting the heap out of room; 512 MiB was allowed before the young
+    // generation grew to 64 MiB semi-spaces.
+    // Act
+    const message = problems({ fullRebuildMemoryMiB: '512' });
+    const { props } = parseConfig({ fullRebuildMemoryMiB: '768' });
+
+    // Assess
+    expect(message).toMatch(/fullRebuildMemoryMiB: .*768/);
+    expect(props.fullRebuildMemorySize).toBe(768);
+  });
+
   it('rejects an unknown key instead of ignoring it', () => {
     // Why: "alarmEmial" silently ignored would mean alarms that reach nobody.
     // Prepare
