@@ -50,6 +50,15 @@ const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[])
     timing.ms += performance.now() - started;
     timings.set(name, timing);
   };
+  // pool.query passes a callback and gets nothing back: time it through the callback.
+  const last = args.length - 1;
+  if (typeof args[last] === 'function') {
+    const callback = args[last] as (...results: unknown[]) => unknown;
+    args[last] = (...results: unknown[]) => {
+      done();
+      return callback(...results);
+    };
+  }
   const result = query.apply(this, args) as { then?: unknown; once?: unknown } | undefined;
   if (result && typeof result.then === 'function') {
     (result as Promise<unknown>).then(done, done);
