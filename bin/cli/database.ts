@@ -4,7 +4,7 @@
  */
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../shared/db/embedded.ts';
 import { migrate } from '../../shared/db/migrate.ts';
-import { type Database, openDatabase, redactUrl } from '../../shared/db/pool.ts';
+import { type Database, openDatabase, redactUrl, withConnection } from '../../shared/db/pool.ts';
 import { CliError } from './errors.ts';
 
 export interface CliDatabase extends Database {
@@ -46,12 +46,7 @@ export async function withDatabase<T>(
   try {
     // The embedded database is fifo-ledger's own: keep its schema current without a step.
     if (embedded && options.migrate !== false) {
-      const client = await db.pool.connect();
-      try {
-        await migrate(client);
-      } finally {
-        client.release();
-      }
+      await withConnection(db, migrate);
     }
     return await work({ ...db, description });
   } finally {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { migrate } from '../../shared/db/migrate.ts';
+import { withConnection } from '../../shared/db/pool.ts';
 import { readHealth, resolveVersion, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
 import { runDailyReport } from '../../shared/report/index.ts';
 import { generateTrades, type SampleTrade } from '../../shared/sample/generator.ts';
@@ -45,8 +46,7 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
       const client = db.pool;
       {
         out(`database: ${db.description}`);
-        const migrator = await db.pool.connect();
-        const { applied } = await migrate(migrator).finally(() => migrator.release());
+        const { applied } = await withConnection(db, migrate);
         out(`migrate: ${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`);
         await ensureSafeToLoad(client);
 

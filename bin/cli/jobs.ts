@@ -1,6 +1,7 @@
 /** The database commands: migrate, full, incremental, health, explain. */
 import type { Command } from 'commander';
 import { migrate } from '../../shared/db/migrate.ts';
+import { withConnection } from '../../shared/db/pool.ts';
 import {
   explainSell,
   type FullRebuildResult,
@@ -126,15 +127,8 @@ export function registerJobCommands(program: Command): void {
     .description('create or adopt the schema (idempotent: applies only what is missing)')
     .action(async () => {
       await withDatabase(async (db) => {
-        const client = await db.pool.connect();
-        try {
-          const { applied } = await migrate(client);
-          process.stdout.write(
-            applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
-          );
-        } finally {
-          client.release();
-        }
+        const { applied } = await withConnection(db, migrate);
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
       });
     });
 

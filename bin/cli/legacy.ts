@@ -9,6 +9,7 @@
  *   fifo prune --keep N [--active N] [--dry-run] [--json]
  */
 import type { Command } from 'commander';
+import { withConnection } from '../../shared/db/pool.ts';
 import { resolveVersion } from '../../shared/jobs/index.ts';
 import {
   adoptionText,
@@ -69,13 +70,7 @@ export function registerLegacyCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDatabase(
         async (db) => {
-          const client = await db.pool.connect();
-          let check: Awaited<ReturnType<typeof checkAdoption>>;
-          try {
-            check = await checkAdoption(client);
-          } finally {
-            client.release();
-          }
+          const check = await withConnection(db, checkAdoption);
           const blockers = check.problems.filter((p) => p.severity === 'blocker').length;
           print(opts.json ?? false, { database: db.description, ok: blockers === 0, ...check }, () =>
             adoptionText(check, db.description),
@@ -99,17 +94,12 @@ export function registerLegacyCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDatabase(
         async (db) => {
-          const client = await db.pool.connect();
-          try {
-            const result = await operatorErrors(() => archiveLegacy(client));
-            print(opts.json ?? false, result, () => archiveText(result));
-            if (result.conflicts > 0 && !opts.json) {
-              process.stderr.write(
-                `warning: ${result.conflicts} rows were left live: their values differ from the archived ones\n`,
-              );
-            }
-          } finally {
-            client.release();
+          const result = await withConnection(db, (client) => operatorErrors(() => archiveLegacy(client)));
+          print(opts.json ?? false, result, () => archiveText(result));
+          if (result.conflicts > 0 && !opts.json) {
+            process.stderr.write(
+              `warning: ${result.conflicts} rows were left live: their values differ from the archived ones\n`,
+            );
           }
         },
         { quiet: opts.json },
@@ -122,13 +112,8 @@ export function registerLegacyCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDatabase(
         async (db) => {
-          const client = await db.pool.connect();
-          try {
-            const result = await operatorErrors(() => restoreLegacy(client));
-            print(opts.json ?? false, result, () => restoreText(result));
-          } finally {
-            client.release();
-          }
+          const result = await withConnection(db, (client) => operatorErrors(() => restoreLegacy(client)));
+          print(opts.json ?? false, result, () => restoreText(result));
         },
         { quiet: opts.json },
       );
@@ -159,13 +144,10 @@ export function registerLegacyCommands(program: Command): void {
         const limit = opts.limit === undefined ? 50 : wholeNumber('--limit', opts.limit, 0);
         await withDatabase(
           async (db) => {
-            const client = await db.pool.connect();
-            try {
-              const result = await operatorErrors(() => reconcileLegacy(client, { version, hours }));
-              print(opts.json ?? false, result, () => reconciliationText(result, limit));
-            } finally {
-              client.release();
-            }
+            const result = await withConnection(db, (client) =>
+              operatorErrors(() => reconcileLegacy(client, { version, hours })),
+            );
+            print(opts.json ?? false, result, () => reconciliationText(result, limit));
           },
           { quiet: opts.json },
         );
@@ -183,13 +165,10 @@ export function registerLegacyCommands(program: Command): void {
       const limit = opts.limit === undefined ? 20 : wholeNumber('--limit', opts.limit, 0);
       await withDatabase(
         async (db) => {
-          const client = await db.pool.connect();
-          try {
-            const result = await operatorErrors(() => compareVersions(client, a, b, { limit }));
-            print(opts.json ?? false, result, () => comparisonText(result));
-          } finally {
-            client.release();
-          }
+          const result = await withConnection(db, (client) =>
+            operatorErrors(() => compareVersions(client, a, b, { limit })),
+          );
+          print(opts.json ?? false, result, () => comparisonText(result));
         },
         { quiet: opts.json },
       );

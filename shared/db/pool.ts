@@ -69,3 +69,16 @@ export async function acquire(db: Database): Promise<pg.PoolClient> {
   };
   return client;
 }
+
+/** Runs `work` on one connection checked out with `acquire`, released however `work` ends. */
+export async function withConnection<T>(
+  db: Database,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await acquire(db);
+  try {
+    return await work(client);
+  } finally {
+    client.release();
+  }
+}
