@@ -12,6 +12,15 @@ import { acquire } from '../db/pool.ts';
 import { tryLockVersion, unlockVersion } from '../db/run-log.ts';
 import { utcText } from '../db/sql.ts';
 
+/** Every table that holds rows per allocation version; removing a version empties it from all. */
+export const VERSIONED_TABLES = [
+  'fifo_allocations',
+  'fifo_lots',
+  'fifo_symbol_progress',
+  'fifo_trade_changes',
+  'fifo_versions',
+] as const;
+
 export class VersionError extends Error {
   override name = 'VersionError';
 }
@@ -353,13 +362,7 @@ export async function pruneVersions(db: Database, options: PruneOptions): Promis
     }
     await client.query('BEGIN');
     try {
-      for (const table of [
-        'fifo_allocations',
-        'fifo_lots',
-        'fifo_symbol_progress',
-        'fifo_trade_changes',
-        'fifo_versions',
-      ]) {
+      for (const table of VERSIONED_TABLES) {
         await client.query(`DELETE FROM ${table} WHERE allocation_version = ANY ($1::int[])`, [plan.remove]);
       }
       await client.query('COMMIT');

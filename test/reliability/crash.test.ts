@@ -17,6 +17,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readHealth, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
+import { VERSIONED_TABLES } from '../../shared/legacy/versions.ts';
 import { generateTrades, seededRandom } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
@@ -119,13 +120,7 @@ describe.skipIf(needsServer)('crash safety (needs a server: child processes and 
 
   /** Empties a version: its allocations, lots, progress, pending changes and registration. */
   async function wipeVersion(version: number): Promise<void> {
-    for (const table of [
-      'fifo_allocations',
-      'fifo_lots',
-      'fifo_symbol_progress',
-      'fifo_trade_changes',
-      'fifo_versions',
-    ]) {
+    for (const table of VERSIONED_TABLES) {
       await db.pool.query(`DELETE FROM ${table} WHERE allocation_version = $1`, [version]);
     }
   }
