@@ -35,6 +35,11 @@ const versionOption = [
   'allocation version (default: FIFO_ALLOCATION_VERSION or 1)',
 ] as const;
 
+const takeOverOption = [
+  '--take-over-version',
+  "replace the rows of a version fifo-ledger did not write (the bot's version 2); see docs/migration.md",
+] as const;
+
 function progressPrinter(label: string): ((n: number) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
@@ -75,6 +80,7 @@ export function incrementalJson(r: IncrementalResult) {
     symbols_replayed: r.symbolsReplayed,
     symbols_appended: r.symbolsAppended,
     changes_consumed: r.changesConsumed,
+    mirrors_restored: r.mirrorsRestored,
     allocations_created: r.allocationsCreated,
     allocations_removed: r.allocationsRemoved,
     rejected_trades: r.rejectedTrades,
@@ -118,6 +124,8 @@ export function healthText(h: Health): string {
     `last drift:             ${h.lastDrift ? `${h.lastDrift.rows} rows, ${h.lastDrift.usd} USD at ${h.lastDrift.at}` : 'no full rebuild yet'}`,
     `rejected trades:        ${h.rejectedTrades}${h.rejectedTrades ? ' (see fifo_rejected_trades)' : ''}`,
     `abandoned runs:         ${h.abandonedRuns}${h.runInProgress ? ' (a run is in progress)' : ''}`,
+    `remaining_size mirror:  ${h.mirrorMismatches === 0 ? 'matches the lots' : `${h.mirrorMismatches} buys rewritten by another program (the next run puts them back; see docs/migration.md)`}`,
+    `other FIFO writers:     ${h.foreignRuns24h === 0 ? 'none in 24 h' : `${h.foreignRuns24h} log rows by another program in 24 h (the bot's FIFO script? see docs/migration.md)`}`,
   ].join('\n');
 }
 
@@ -137,32 +145,36 @@ export function registerJobCommands(program: Command): void {
     .description('recompute every symbol, compare with the stored allocations, apply and report the drift')
     .option(...versionOption)
     .option('--dry-run', 'report the drift, change nothing')
+    .option(...takeOverOption)
     .option('--json', 'print one JSON object')
-    .action(async (opts: { version?: string; dryRun?: boolean; json?: boolean }) => {
-      const version = resolveVersion(opts.version);
-      await withDatabase(
-        (db) =>
-          report(
-            opts.json ?? false,
-            () =>
-              runFullRebuild(db, {
-                version,
-                dryRun: opts.dryRun,
-                triggeredBy: 'cli',
-                logger: opts.json ? quietLogger : stderrLogger,
-                onProgress: progressPrinter('full rebuild'),
-              }),
-            fullJson,
-            (r) =>
-              r.status === 'skipped'
-                ? 'skipped: another run of this version holds the lock'
-                : `${r.dryRun ? 'dry run: ' : ''}${r.trades} trades, ${r.symbols} symbols, ${r.allocations} allocations, ` +
-                  `${r.rejectedTrades} rejected; drift ${r.drift.rows} rows (+${r.drift.rowsAdded} -${r.drift.rowsRemoved} ` +
-                  `~${r.drift.rowsChanged}, ${r.drift.lotRows} lot rows), ${r.drift.usd} USD; ${r.durationMs} ms`,
-          ),
-        { quiet: opts.json },
-      );
-    });
+    .action(
+      async (opts: { version?: string; dryRun?: boolean; json?: boolean; takeOverVersion?: boolean }) => {
+        const version = resolveVersion(opts.version);
+        await withDatabase(
+          (db) =>
+            report(
+              opts.json ?? false,
+              () =>
+                runFullRebuild(db, {
+                  version,
+                  dryRun: opts.dryRun,
+                  takeOverVersion: opts.takeOverVersion,
+                  triggeredBy: 'cli',
+                  logger: opts.json ? quietLogger : stderrLogger,
+                  onProgress: progressPrinter('full rebuild'),
+                }),
+              fullJson,
+              (r) =>
+                r.status === 'skipped'
+                  ? 'skipped: another run of this version holds the lock'
+                  : `${r.dryRun ? 'dry run: ' : ''}${r.trades} trades, ${r.symbols} symbols, ${r.allocations} allocations, ` +
+                    `${r.rejectedTrades} rejected; drift ${r.drift.rows} rows (+${r.drift.rowsAdded} -${r.drift.rowsRemoved} ` +
+                    `~${r.drift.rowsChanged}, ${r.drift.lotRows} lot rows), ${r.drift.usd} USD; ${r.durationMs} ms`,
+            ),
+          { quiet: opts.json },
+        );
+      },
+    );
 
   program
     .command('incremental')
@@ -171,8 +183,9 @@ export function registerJobCommands(program: Command): void {
     )
     .option(...versionOption)
     .option('--since <TEXT>', 'also replay every symbol since this time ("10 minutes ago" or ISO-8601)')
+    .option(...takeOverOption)
     .option('--json', 'print one JSON object')
-    .action(async (opts: { version?: string; since?: string; json?: boolean }) => {
+    .action(async (opts: { version?: string; since?: string; json?: boolean; takeOverVersion?: boolean }) => {
       const version = resolveVersion(opts.version);
       await withDatabase(
         (db) =>
@@ -182,6 +195,7 @@ export function registerJobCommands(program: Command): void {
               runIncremental(db, {
                 version,
                 since: opts.since,
+                takeOverVersion: opts.takeOverVersion,
                 triggeredBy: 'cli',
                 logger: opts.json ? quietLogger : stderrLogger,
                 onProgress: progressPrinter('incremental'),
@@ -191,7 +205,8 @@ export function registerJobCommands(program: Command): void {
               r.status === 'skipped'
                 ? 'skipped: another run of this version holds the lock'
                 : `${r.tradesProcessed} trades processed, ${r.symbolsAppended} symbols appended, ` +
-                  `${r.symbolsReplayed} replayed, ${r.changesConsumed} changes consumed; ${r.durationMs} ms`,
+                  `${r.symbolsReplayed} replayed, ${r.changesConsumed} changes consumed` +
+                  `${r.mirrorsRestored ? `, ${r.mirrorsRestored} remaining_size mirrors put back` : ''}; ${r.durationMs} ms`,
           ),
         { quiet: opts.json },
       );

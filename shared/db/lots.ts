@@ -164,6 +164,15 @@ export async function deleteLotsFrom(
 }
 
 /**
+ * Marks the transaction's writes to trade_records.remaining_size as fifo-ledger's own, so the
+ * mirror trigger (migrations/0008) does not note them as another program's. Call it inside the
+ * transaction that writes.
+ */
+export async function markMirrorWrites(client: pg.ClientBase): Promise<void> {
+  await client.query(`SELECT set_config('fifo.writing_mirror', 'on', true)`);
+}
+
+/**
  * Mirrors lots into trade_records.remaining_size (a float8 column in the bot's schema).
  * Change capture ignores it: the update trigger fires only when a column FIFO reads changes.
  */
@@ -172,6 +181,7 @@ export async function writeRemainingSizes(
   updates: readonly { orderId: string; remaining: string }[],
 ): Promise<void> {
   if (updates.length === 0) return;
+  await markMirrorWrites(client);
   for (let start = 0; start < updates.length; start += 5_000) {
     const batch = updates.slice(start, start + 5_000);
     await client.query(
@@ -181,4 +191,25 @@ export async function writeRemainingSizes(
       [batch.map((u) => u.orderId), batch.map((u) => u.remaining)],
     );
   }
+}
+
+/**
+ * Puts back the mirror of the buys another program rewrote (noted in fifo_mirror_writes by
+ * migrations/0008), from the version's lots; returns how many rows changed. Its cost follows
+ * those writes, not the history. The engine never reads the mirror: this only keeps it true
+ * for the people and tools that do.
+ */
+export async function restoreMirror(client: pg.ClientBase, version: number): Promise<number> {
+  await markMirrorWrites(client);
+  const { rows } = await client.query<{ n: string }>(
+    `WITH noted AS (DELETE FROM fifo_mirror_writes RETURNING order_id),
+     fixed AS (
+       UPDATE trade_records t SET remaining_size = l.remaining_size::double precision
+       FROM noted n JOIN fifo_lots l ON l.allocation_version = $1 AND l.buy_order_id = n.order_id
+       WHERE t.order_id = n.order_id AND t.remaining_size IS DISTINCT FROM l.remaining_size::double precision
+       RETURNING 1)
+     SELECT count(*)::text AS n FROM fixed`,
+    [version],
+  );
+  return Number(rows[0]!.n);
 }

@@ -9,6 +9,7 @@
  */
 import type pg from 'pg';
 import { type BulkTarget, bulkInsert } from './bulk.ts';
+import { markMirrorWrites } from './lots.ts';
 
 const STAGE: BulkTarget = {
   table: 'fifo_remaining_stage',
@@ -49,6 +50,7 @@ export class RemainingSizeStage {
     await this.client.query(`ANALYZE ${STAGE.table}`);
     // Room for the hash of the join in memory; the default 4 MB splits it into batches on disk.
     await this.client.query(`SET LOCAL work_mem = '128MB'`);
+    await markMirrorWrites(this.client);
     const { rowCount } = await this.client.query(
       `UPDATE trade_records t SET remaining_size = s.remaining::double precision
        FROM ${STAGE.table} s

@@ -21,6 +21,12 @@ export interface JobOptions {
   readonly engine?: EngineOptions;
   /** Called now and then on long work with the number of trades read so far. */
   readonly onProgress?: (tradesRead: number) => void;
+  /**
+   * Write a version that holds allocation rows fifo-ledger did not write (the bot's version 2),
+   * replacing them. Without it such a run fails and changes nothing (shared/jobs/ownership.ts).
+   * @default false
+   */
+  readonly takeOverVersion?: boolean;
 }
 
 export class ConfigError extends Error {

@@ -72,6 +72,7 @@ import {
 import { appendAll } from '../util/append.ts';
 import { type JobLogger, type JobOptions, REJECTIONS_LOGGED, silentLogger } from './context.ts';
 import { failRun, type RunOutcome } from './outcome.ts';
+import { assertVersionIsOurs } from './ownership.ts';
 import { type AllocationDiff, diffAllocations, diffLots, formatPnlDifference } from './reconcile.ts';
 import { remainingSizeUpdatesOf } from './remaining-size.ts';
 
@@ -186,6 +187,7 @@ export async function fullRebuildLocked(
   const batchId = randomUUID();
   let runId: string | null = null;
   if (!dryRun) {
+    await assertVersionIsOurs(client, version, options.takeOverVersion ?? false, logger);
     await failAbandonedRuns(client, version);
     // Registered (and committed) before the snapshot: every later change is captured for it.
     await registerVersion(client, version);
@@ -282,7 +284,7 @@ export async function fullRebuildLocked(
     durationMs: Date.now() - started,
     trades: state.tradesRead,
     allocations: state.allocationCount,
-    symbols: counts.symbolsProcessed,
+    symbols: counts.symbols.size,
     rejectedTrades: state.rejected.length,
     drift: {
       rowsAdded: counts.driftRowsAdded,
@@ -436,7 +438,7 @@ class RebuildState {
     const lotTexts = lots.map(lotText);
     this.realizedPnl += realizedPnl(run.allocations);
     this.allocationCount += computed.length;
-    counts.symbolsProcessed++;
+    counts.symbols.add(run.symbol);
     counts.allocationsCreated += computed.length;
 
     const digests = await this.digests;

@@ -27,6 +27,13 @@ export interface Health {
   /** Runs marked 'running' while no run holds the version's lock: they died. */
   readonly abandonedRuns: number;
   readonly runInProgress: boolean;
+  /**
+   * Buys whose trade_records.remaining_size another writer changed (the bot's startup
+   * maintenance) and that differ from their lot now; the next run puts them back.
+   */
+  readonly mirrorMismatches: number;
+  /** Rows other programs (the bot's own FIFO script) logged in the last 24 hours. */
+  readonly foreignRuns24h: number;
 }
 
 const RUN_COLUMNS = `id::text AS id, status, ${utcText('computation_start')} AS started_at,
@@ -56,7 +63,7 @@ const toSummary = (row: RunRow | undefined): RunSummary | null =>
 async function lastRunOf(db: pg.Pool | pg.ClientBase, version: number, mode: string, onlyCompleted: boolean) {
   const { rows } = await db.query<RunRow>(
     `SELECT ${RUN_COLUMNS} FROM fifo_computation_log
-     WHERE allocation_version = $1 AND computation_mode = $2 AND NOT dry_run
+     WHERE fifo_ledger_run AND allocation_version = $1 AND computation_mode = $2 AND NOT dry_run
        AND status <> 'skipped' AND ($3::boolean IS FALSE OR status = 'completed')
      ORDER BY computation_start DESC, id DESC LIMIT 1`,
     [version, mode, onlyCompleted],
@@ -82,6 +89,8 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     rejected: string;
     running: string;
     locked: boolean;
+    mirror: string;
+    foreign_runs: string;
   }>(
     `SELECT
        (SELECT count(*) FROM fifo_trade_changes WHERE allocation_version = $1)::text AS pending,
@@ -96,8 +105,15 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
        (SELECT count(*) FROM fifo_allocations WHERE allocation_version = $1)::text AS allocations,
        (SELECT count(*) FROM fifo_lots WHERE allocation_version = $1 AND remaining_size > 0)::text AS open_lots,
        (SELECT count(*) FROM fifo_rejected_trades)::text AS rejected,
-       (SELECT count(*) FROM fifo_computation_log WHERE allocation_version = $1 AND status = 'running')::text
+       (SELECT count(*) FROM fifo_computation_log
+        WHERE fifo_ledger_run AND allocation_version = $1 AND status = 'running')::text
          AS running,
+       (SELECT count(*) FROM fifo_mirror_writes w
+        JOIN fifo_lots l ON l.allocation_version = $1 AND l.buy_order_id = w.order_id
+        JOIN trade_records t ON t.order_id = w.order_id
+        WHERE t.remaining_size IS DISTINCT FROM l.remaining_size::double precision)::text AS mirror,
+       (SELECT count(*) FROM fifo_computation_log
+        WHERE NOT fifo_ledger_run AND computation_start > now() - interval '24 hours')::text AS foreign_runs,
        EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND classid = $2::bigint::oid AND objid = $1::bigint::oid AND objsubid = 2) AS locked`,
@@ -109,7 +125,8 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
        (coalesce(drift_rows_added, 0) + coalesce(drift_rows_removed, 0) + coalesce(drift_rows_changed, 0))::text AS rows,
        coalesce(trim_scale(drift_usd), 0)::text AS usd
      FROM fifo_computation_log
-     WHERE allocation_version = $1 AND computation_mode = 'full' AND status = 'completed' AND NOT dry_run
+     WHERE fifo_ledger_run AND allocation_version = $1 AND computation_mode = 'full' AND status = 'completed'
+       AND NOT dry_run
      ORDER BY computation_start DESC, id DESC LIMIT 1`,
     [version],
   );
@@ -131,5 +148,7 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     rejectedTrades: Number(r.rejected),
     abandonedRuns: r.locked ? 0 : running,
     runInProgress: r.locked,
+    mirrorMismatches: Number(r.mirror),
+    foreignRuns24h: Number(r.foreign_runs),
   };
 }

@@ -12,7 +12,14 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ALLOCATION_TARGET, allocationValues, removeAllocationsFrom } from '../db/allocations.ts';
 import { bulkInsert } from '../db/bulk.ts';
-import { deleteLotsFrom, loadOpenLots, lotText, upsertLots, writeRemainingSizes } from '../db/lots.ts';
+import {
+  deleteLotsFrom,
+  loadOpenLots,
+  lotText,
+  restoreMirror,
+  upsertLots,
+  writeRemainingSizes,
+} from '../db/lots.ts';
 import { acquire, type Database } from '../db/pool.ts';
 import {
   deleteProgress,
@@ -56,6 +63,7 @@ import { appendAll } from '../util/append.ts';
 import { ConfigError, type JobOptions, silentLogger } from './context.ts';
 import { type FullRebuildResult, fullRebuildLocked, logRejections } from './full-rebuild.ts';
 import { failRun, type RunOutcome } from './outcome.ts';
+import { assertVersionIsOurs } from './ownership.ts';
 import { remainingSizeUpdates } from './remaining-size.ts';
 
 export interface IncrementalOptions extends JobOptions {
@@ -75,6 +83,8 @@ export interface IncrementalResult extends RunOutcome {
   readonly allocationsCreated: number;
   readonly allocationsRemoved: number;
   readonly rejectedTrades: number;
+  /** Buys whose remaining_size mirror another program had rewritten, put back by this run. */
+  readonly mirrorsRestored: number;
   /** When the version had never been built, the run did a full rebuild instead. */
   readonly fullRebuild?: FullRebuildResult;
 }
@@ -106,6 +116,7 @@ export async function runIncremental(db: Database, options: IncrementalOptions):
       return { ...emptyResult(options.version, runId), status: 'skipped' };
     }
     try {
+      await assertVersionIsOurs(client, options.version, options.takeOverVersion ?? false, logger);
       await failAbandonedRuns(client, options.version);
       await registerVersion(client, options.version);
       if ((await lastFullRebuild(client, options.version)) === null) {
@@ -141,6 +152,7 @@ function emptyResult(version: number, runId: string | null): IncrementalResult {
     allocationsCreated: 0,
     allocationsRemoved: 0,
     rejectedTrades: 0,
+    mirrorsRestored: 0,
   };
 }
 
@@ -183,6 +195,7 @@ async function incrementalLocked(
   const counts = emptyCounts();
   const totals = { trades: 0, appended: 0, pnl: 0n };
   const rejected: RejectedTrade[] = [];
+  let mirrorsRestored = 0;
   try {
     const horizon = await readHorizon(client);
     await admitMaturedTrades(client, version, horizon);
@@ -209,7 +222,10 @@ async function incrementalLocked(
       await client.query('COMMIT');
       options.onProgress?.(totals.trades);
     }
+    await client.query('BEGIN');
+    mirrorsRestored = await restoreMirror(client, version);
     await updateRun(client, runId, counts, { status: 'completed' });
+    await client.query('COMMIT');
   } catch (error) {
     await failRun(db, client, runId, counts, error, logger, 'incremental run');
     throw error;
@@ -228,6 +244,7 @@ async function incrementalLocked(
     allocationsCreated: counts.allocationsCreated,
     allocationsRemoved: counts.allocationsRemoved,
     rejectedTrades: counts.tradesRejected,
+    mirrorsRestored,
   };
   logger.info('incremental run completed', { ...result });
   return result;
@@ -435,7 +452,7 @@ async function processSymbol(
   if (last === null && !append) last = await lastTradeBefore(client, symbol, from);
   if (last !== null) await writeProgress(client, version, [{ symbol, last }]);
   else if (!append) await deleteProgress(client, version, [symbol]);
-  counts.symbolsProcessed++;
+  counts.symbols.add(symbol);
   return { trades, pnl: realizedPnl(allocations) };
 }
 

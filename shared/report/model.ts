@@ -403,7 +403,7 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
     const legacy = await readLegacy(client, version, start, end);
     const { rows: failed } = await client.query<{ n: string }>(
       `SELECT count(*)::text AS n FROM fifo_computation_log
-       WHERE allocation_version = $1 AND status = 'failed' AND NOT dry_run
+       WHERE fifo_ledger_run AND allocation_version = $1 AND status = 'failed' AND NOT dry_run
          AND computation_start > $2::timestamptz AND computation_start <= $3::timestamptz`,
       [version, start, end],
     );

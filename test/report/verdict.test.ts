@@ -29,6 +29,8 @@ function healthy(overrides: Partial<Health> = {}): Health {
     rejectedTrades: 0,
     abandonedRuns: 0,
     runInProgress: false,
+    mirrorMismatches: 0,
+    foreignRuns24h: 0,
     ...overrides,
   };
 }
