@@ -5,6 +5,7 @@
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../shared/db/embedded.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import { type Database, openDatabase, redactUrl, withConnection } from '../../shared/db/pool.ts';
+import { assertSchemaCurrent, SchemaNotReadyError } from '../../shared/db/schema-state.ts';
 import { CliError } from './errors.ts';
 
 export interface CliDatabase extends Database {
@@ -14,7 +15,16 @@ export interface CliDatabase extends Database {
 
 export async function withDatabase<T>(
   work: (db: CliDatabase) => Promise<T>,
-  options: { embeddedDir?: string | null; quiet?: boolean; migrate?: boolean } = {},
+  options: {
+    embeddedDir?: string | null;
+    quiet?: boolean;
+    migrate?: boolean;
+    /**
+     * 'current': fail with one line unless the schema is this fifo-ledger's (every command but
+     * the ones that install or inspect it). @default 'current'
+     */
+    schema?: 'current' | 'any';
+  } = {},
 ): Promise<T> {
   const url = process.env.DATABASE_URL;
   let embedded: EmbeddedPostgres | null = null;
@@ -47,6 +57,14 @@ export async function withDatabase<T>(
     // The embedded database is fifo-ledger's own: keep its schema current without a step.
     if (embedded && options.migrate !== false) {
       await withConnection(db, migrate);
+    }
+    if ((options.schema ?? 'current') === 'current') {
+      try {
+        await assertSchemaCurrent(db.pool);
+      } catch (error) {
+        if (error instanceof SchemaNotReadyError) throw new CliError(`${description}: ${error.message}`);
+        throw error;
+      }
     }
     return await work({ ...db, description });
   } finally {

@@ -23,18 +23,34 @@ export interface DemoOptions {
   readonly seed: number;
 }
 
-async function ensureSafeToLoad(client: pg.Pool): Promise<void> {
-  const { rows } = await client.query<{ foreign: string }>(
-    `SELECT count(*)::text AS foreign FROM trade_records WHERE source IS DISTINCT FROM $1`,
+/**
+ * Checked before anything is written, migrations included: the demo runs only on an empty
+ * database or on one that holds nothing but its own samples, never on the bot's.
+ */
+async function ensureSafeToRun(client: pg.Pool): Promise<void> {
+  const { rows } = await client.query<{ trades: boolean; ours: boolean; source: boolean }>(
+    `SELECT to_regclass('trade_records') IS NOT NULL AS trades,
+            to_regclass('fifo_ledger_migrations') IS NOT NULL AS ours,
+            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('trade_records')
+                    AND attname = 'source' AND NOT attisdropped) AS source`,
+  );
+  const state = rows[0]!;
+  if (!state.trades) return;
+  const refuse = (why: string) =>
+    new CliError(
+      `${why}; the demo only runs on an empty database and changed nothing. Unset DATABASE_URL to use the ` +
+        'embedded one, or point it at an empty database.',
+    );
+  if (!state.ours) throw refuse('this database has a trade_records table that fifo-ledger did not create');
+  const { rows: foreign } = await client.query<{ n: string }>(
+    state.source
+      ? 'SELECT count(*)::text AS n FROM trade_records WHERE source IS DISTINCT FROM $1'
+      : 'SELECT count(*)::text AS n FROM trade_records WHERE $1::text IS NOT NULL',
     [SAMPLE_SOURCE],
   );
-  if (rows[0]!.foreign !== '0') {
-    throw new CliError(
-      `the database already holds ${rows[0]!.foreign} trades that are not demo samples; the demo only runs on an ` +
-        'empty database. Unset DATABASE_URL to use the embedded one.',
-    );
+  if (foreign[0]!.n !== '0') {
+    throw refuse(`the database already holds ${foreign[0]!.n} trades that are not demo samples`);
   }
-  await client.query('DELETE FROM trade_records WHERE source = $1', [SAMPLE_SOURCE]);
 }
 
 export async function runDemo(options: DemoOptions, out: (line: string) => void): Promise<void> {
@@ -46,9 +62,10 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
       const client = db.pool;
       {
         out(`database: ${db.description}`);
+        await ensureSafeToRun(client);
         const { applied } = await withConnection(db, migrate);
         out(`migrate: ${applied.length ? `applied ${applied.length} migrations` : 'schema up to date'}`);
-        await ensureSafeToLoad(client);
+        await client.query('DELETE FROM trade_records WHERE source = $1', [SAMPLE_SOURCE]);
 
         const all = [
           ...generateTrades({ trades: options.trades, symbols: options.symbols, seed: options.seed }),
@@ -139,7 +156,7 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
         out(`report written to ${files.join(', ')}`);
       }
     },
-    { embeddedDir: null, quiet: true, migrate: false },
+    { embeddedDir: null, quiet: true, migrate: false, schema: 'any' },
   );
 }
 

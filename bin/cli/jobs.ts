@@ -134,10 +134,15 @@ export function registerJobCommands(program: Command): void {
     .command('migrate')
     .description('create or adopt the schema (idempotent: applies only what is missing)')
     .action(async () => {
-      await withDatabase(async (db) => {
-        const { applied } = await withConnection(db, migrate);
-        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
-      });
+      await withDatabase(
+        async (db) => {
+          const { applied } = await withConnection(db, migrate);
+          process.stdout.write(
+            applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
+          );
+        },
+        { schema: 'any' },
+      );
     });
 
   program

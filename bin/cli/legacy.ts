@@ -77,7 +77,7 @@ export function registerLegacyCommands(program: Command): void {
           );
           if (blockers > 0) process.exitCode = 1;
         },
-        { quiet: opts.json },
+        { quiet: opts.json, schema: 'any' },
       );
     });
 

@@ -1,5 +1,6 @@
 /** The operator CLI. Each command is a thin wrapper over shared/. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { SchemaNotReadyError } from '../../shared/db/schema-state.ts';
 import { parseScaled } from '../../shared/fifo/index.ts';
 import { ConfigError } from '../../shared/jobs/index.ts';
 import { registerDemoCommand } from './demo.ts';
@@ -58,13 +59,40 @@ registerDemoCommand(program);
 registerReportCommand(program);
 registerLegacyCommands(program);
 
+/**
+ * Every failure ends as one line on stderr and exit 1, never a stack trace (FIFO_DEBUG=1 adds
+ * it). Errors meant for the operator are printed as they are; a database error that says the
+ * schema is not what fifo-ledger expects gets the command that finds out why.
+ */
+function explain(error: unknown): string {
+  if (error instanceof CliError || error instanceof ConfigError || error instanceof SchemaNotReadyError) {
+    return error.message;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '42P01' || code === '42703' || code === '42883') {
+    return `${message}: the database schema is not what this fifo-ledger expects; run: fifo adopt --check`;
+  }
+  return message;
+}
+
+function fail(error: unknown): void {
+  process.stderr.write(`fifo: ${explain(error)}\n`);
+  if (process.env.FIFO_DEBUG === '1' && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  process.exitCode = 1;
+}
+
+// A stream that fails after its command gave up on it (a COPY on a dying connection) must not
+// crash the process with a stack trace either.
+process.on('uncaughtException', (error) => {
+  fail(error);
+  process.exit(1);
+});
+
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof CliError || error instanceof ConfigError) {
-    process.stderr.write(`fifo: ${error.message}\n`);
-    process.exitCode = 1;
-  } else {
-    throw error;
-  }
+  fail(error);
 }

@@ -365,7 +365,8 @@ describe('a failed run', () => {
       // Prepare
       await insertBotTrades(db.pool, basic);
       await db.pool.query(
-        `INSERT INTO fifo_computation_log (allocation_version, status, computation_mode) VALUES (1, 'running', 'full')`,
+        `INSERT INTO fifo_computation_log (allocation_version, status, computation_mode, fifo_ledger_run)
+         VALUES (1, 'running', 'full', true)`,
       );
       const before = await readHealth(db.pool, 1);
 

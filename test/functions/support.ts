@@ -14,6 +14,7 @@ import { ENV } from '../../functions/commons/constants.ts';
 import { closeDatabase } from '../../functions/commons/database.ts';
 import { FifoLedgerStack, parseConfig } from '../../lib/index.ts';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createBotSchema } from '../support/bot-schema.ts';
 import { resetTables } from '../support/fixtures.ts';
 
 /** The stack the handler tests compare their metrics with; its name is the deployment dimension. */
@@ -205,16 +206,18 @@ export interface HandlerSuite {
  * each test, a cold container, the handlers' environment with a mocked secret, and captured
  * stdout. Read the fields inside tests, not when the file loads.
  *
- * @param options.database 'migrated' (default) or 'empty' (the migrate handler's own test)
+ * @param options.database 'migrated' (default), 'empty' (the migrate handler's own test), or
+ *   'bot': the bot's production DDL and rows (test/support/bot-schema.ts), not migrated
  * @param options.resetTables empty fifo-ledger's tables before each test @default true when migrated
  */
 export function handlerSuite(
-  options: { database?: 'migrated' | 'empty'; resetTables?: boolean } = {},
+  options: { database?: 'migrated' | 'empty' | 'bot'; resetTables?: boolean } = {},
 ): HandlerSuite {
-  const migrated = options.database !== 'empty';
+  const migrated = (options.database ?? 'migrated') === 'migrated';
   const suite = {} as HandlerSuite;
   beforeAll(async () => {
     suite.db = migrated ? await createTestDatabase() : await createEmptyDatabase();
+    if (options.database === 'bot') await createBotSchema(suite.db.pool);
   });
   afterAll(async () => {
     await resetContainer();
