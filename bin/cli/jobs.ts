@@ -66,6 +66,13 @@ export function fullJson(r: FullRebuildResult) {
     drift_rows_changed: r.drift.rowsChanged,
     drift_lot_rows: r.drift.lotRows,
     drift_usd: r.drift.usd,
+    pending_applied: {
+      changes: r.pendingApplied.changes,
+      symbols: r.pendingApplied.symbols,
+      rows: r.pendingApplied.rows,
+      lot_rows: r.pendingApplied.lotRows,
+      usd: r.pendingApplied.usd,
+    },
     realized_pnl_usd: r.realizedPnlUsd,
     duration_ms: r.durationMs,
   };
@@ -174,7 +181,9 @@ export function registerJobCommands(program: Command): void {
                   ? 'skipped: another run of this version holds the lock'
                   : `${r.dryRun ? 'dry run: ' : ''}${r.trades} trades, ${r.symbols} symbols, ${r.allocations} allocations, ` +
                     `${r.rejectedTrades} rejected; drift ${r.drift.rows} rows (+${r.drift.rowsAdded} -${r.drift.rowsRemoved} ` +
-                    `~${r.drift.rowsChanged}, ${r.drift.lotRows} lot rows), ${r.drift.usd} USD; ${r.durationMs} ms`,
+                    `~${r.drift.rowsChanged}, ${r.drift.lotRows} lot rows), ${r.drift.usd} USD; ` +
+                    `${r.pendingApplied.changes} pending changes ${r.dryRun ? 'would be ' : ''}applied ` +
+                    `(${r.pendingApplied.symbols} symbols, ${r.pendingApplied.rows} rows); ${r.durationMs} ms`,
             ),
           { quiet: opts.json },
         );

@@ -187,3 +187,15 @@ export async function updateRun(
     ],
   );
 }
+
+/** Merges facts that have no column of their own into the run's `details` (jsonb). */
+export async function recordDetails(
+  client: pg.ClientBase,
+  id: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await client.query(
+    `UPDATE fifo_computation_log SET details = coalesce(details, '{}'::jsonb) || $2::jsonb WHERE id = $1`,
+    [id, JSON.stringify(details)],
+  );
+}

@@ -196,10 +196,13 @@ export async function openCopyTradeSource(
   writer: pg.ClientBase,
   reader: pg.PoolClient,
   order: string,
+  /** Reads what else must be seen in the same snapshot, before the trades stream. */
+  atSnapshot: (snapshot: pg.ClientBase) => Promise<void> = async () => {},
 ): Promise<TradeSource> {
   const { rows } = await writer.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
   await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await reader.query(`SET TRANSACTION SNAPSHOT '${rows[0]!.id.replace(/'/g, "''")}'`);
+  await atSnapshot(reader);
   const stream = new CopyRowStream(reader, `${SOURCE_SELECT} ORDER BY ${order}`);
   return {
     async next() {

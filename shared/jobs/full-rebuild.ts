@@ -43,10 +43,12 @@ import {
   insertRun,
   type RunCounts,
   type RunStart,
+  recordDetails,
   tryLockVersion,
   unlockVersion,
   updateRun,
 } from '../db/run-log.ts';
+import { utcText } from '../db/sql.ts';
 import {
   checkSourceRow,
   cursorTradeSource,
@@ -101,7 +103,40 @@ export interface FullRebuildResult extends RunOutcome {
     readonly usd: string;
     readonly lotRows: number;
   };
+  /**
+   * Changes captured but not consumed when the rebuild took its snapshot: consumed by this
+   * run, as an incremental run would, and reported apart, never as drift (DESIGN.md §4).
+   */
+  readonly pendingApplied: {
+    readonly changes: number;
+    readonly symbols: number;
+    /** Allocation rows they added, removed or changed. */
+    readonly rows: number;
+    readonly lotRows: number;
+    /** Σ |Δ pnl| over those rows, exact decimal text. */
+    readonly usd: string;
+  };
   readonly realizedPnlUsd: string;
+}
+
+/** The changes a snapshot holds: their ids, and per symbol the earliest order_time changed. */
+interface PendingChanges {
+  readonly ids: string[];
+  readonly earliest: Map<string, string>;
+}
+
+async function readPendingChanges(q: pg.ClientBase, version: number): Promise<PendingChanges> {
+  const { rows } = await q.query<{ id: string; symbol: string; at: string }>(
+    `SELECT change_id::text AS id, symbol, ${utcText('order_time')} AS at FROM fifo_trade_changes
+     WHERE allocation_version = $1`,
+    [version],
+  );
+  const earliest = new Map<string, string>();
+  for (const r of rows) {
+    const at = earliest.get(r.symbol);
+    if (at === undefined || r.at < at) earliest.set(r.symbol, r.at);
+  }
+  return { ids: rows.map((r) => r.id), earliest };
 }
 
 const FETCH_ROWS = 10_000;
@@ -113,6 +148,8 @@ const NO_DIFF: AllocationDiff = {
   removed: 0,
   changed: 0,
   pnlDifference: 0n,
+  pendingRows: 0,
+  pendingPnlDifference: 0n,
 };
 
 const compareLotTexts = (a: LotText, b: LotText) =>
@@ -170,6 +207,7 @@ function emptyResult(options: FullRebuildOptions, runId: string | null): FullReb
     symbols: 0,
     rejectedTrades: 0,
     drift: { rowsAdded: 0, rowsRemoved: 0, rowsChanged: 0, rows: 0, usd: '0', lotRows: 0 },
+    pendingApplied: { changes: 0, symbols: 0, rows: 0, lotRows: 0, usd: '0' },
     realizedPnlUsd: '0',
   };
 }
@@ -196,23 +234,31 @@ export async function fullRebuildLocked(
   logger.info('full rebuild started', { version, dryRun, runId });
 
   const counts = emptyCounts();
+  let pendingApplied: FullRebuildResult['pendingApplied'] = emptyResult(options, null).pendingApplied;
   const state = new RebuildState(db, client, version, batchId, dryRun, options.flushRows ?? FLUSH_ROWS);
   let reader: pg.PoolClient | null = null;
   try {
     await client.query('BEGIN');
-    // Changes visible now are covered by the cursor's snapshot, taken just after.
-    const { rows: changes } = await client.query<{ id: string }>(
-      'SELECT change_id::text AS id FROM fifo_trade_changes WHERE allocation_version = $1',
-      [version],
-    );
     const horizon = await readHorizon(client);
     const order = `symbol COLLATE "C", ${SOURCE_ORDER}`;
     // On a real server the trades stream in with COPY on a second connection (same snapshot),
     // so PostgreSQL reads while the engine computes; PGlite has one session, so a cursor.
+    // The pending changes are read in the trades' own snapshot: exactly the changes those
+    // trades include, so none is mistaken for drift and none is consumed unseen.
     reader = db.supportsCopy ? await acquire(db) : null;
+    let pending: PendingChanges = { ids: [], earliest: new Map() };
     const source = reader
-      ? await openCopyTradeSource(client, reader, order)
-      : cursorTradeSource(await TradeCursor.open(client, 'fifo_full_trades', '', [], order), FETCH_ROWS);
+      ? await openCopyTradeSource(client, reader, order, async (snapshot) => {
+          pending = await readPendingChanges(snapshot, version);
+        })
+      : await (async () => {
+          pending = await readPendingChanges(client, version);
+          return cursorTradeSource(
+            await TradeCursor.open(client, 'fifo_full_trades', '', [], order),
+            FETCH_ROWS,
+          );
+        })();
+    state.pending = pending.earliest;
     const leftover = new Set(await storedSymbols(client, version));
     // With nothing stored there is nothing to drift from: this is the version's first build.
     const firstBuild = leftover.size === 0;
@@ -251,10 +297,8 @@ export async function fullRebuildLocked(
 
     if (!dryRun) {
       await replaceRejections(client, state.rejected);
-      await client.query('DELETE FROM fifo_trade_changes WHERE change_id = ANY($1::bigint[])', [
-        changes.map((c) => c.id),
-      ]);
-      counts.changesConsumed = changes.length;
+      await client.query('DELETE FROM fifo_trade_changes WHERE change_id = ANY($1::bigint[])', [pending.ids]);
+      counts.changesConsumed = pending.ids.length;
       await markFullRebuild(client, version);
     }
     counts.tradesRejected = state.rejected.length;
@@ -262,9 +306,22 @@ export async function fullRebuildLocked(
     if (firstBuild) {
       Object.assign(counts, { driftRowsAdded: 0, driftRowsRemoved: 0, driftRowsChanged: 0, driftUsd: '0' });
       state.lotDriftRows = 0;
+      state.pendingRows = 0;
+      state.pendingLotRows = 0;
+      state.pendingPnl = 0n;
     }
     counts.totalPnl = formatUsd(state.realizedPnl);
-    if (runId) await updateRun(client, runId, counts, { status: 'completed' });
+    pendingApplied = {
+      changes: pending.ids.length,
+      symbols: pending.earliest.size,
+      rows: state.pendingRows,
+      lotRows: state.pendingLotRows,
+      usd: formatPnlDifference(state.pendingPnl),
+    };
+    if (runId) {
+      await updateRun(client, runId, counts, { status: 'completed' });
+      await recordDetails(client, runId, { pending_applied: pendingApplied });
+    }
     await client.query(dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (error) {
     await failRun(db, client, runId, counts, error, logger, 'full rebuild');
@@ -294,6 +351,7 @@ export async function fullRebuildLocked(
       usd: counts.driftUsd,
       lotRows: state.lotDriftRows,
     },
+    pendingApplied,
     realizedPnlUsd: counts.totalPnl,
   };
   (driftRows > 0 ? logger.warn : logger.info).call(logger, 'full rebuild completed', {
@@ -381,6 +439,11 @@ class RebuildState {
   allocationCount = 0;
   lotDriftRows = 0;
   pnlDifference = 0n;
+  /** Per symbol, the earliest order_time of its changes in the snapshot (see diffAllocations). */
+  pending: ReadonlyMap<string, string> = new Map();
+  pendingRows = 0;
+  pendingLotRows = 0;
+  pendingPnl = 0n;
   realizedPnl = 0n;
   readonly rejected: RejectedTrade[] = [];
   private inserts: (string | null)[][] = [];
@@ -450,11 +513,17 @@ class RebuildState {
         ? { ...NO_DIFF, insert: computed }
         : unchanged
           ? NO_DIFF
-          : diffAllocations(computed, await this.readStored(run.symbol));
+          : diffAllocations(
+              computed,
+              await this.readStored(run.symbol),
+              this.pending.get(run.symbol) ?? null,
+            );
     counts.driftRowsAdded += diff.added;
     counts.driftRowsRemoved += diff.removed;
     counts.driftRowsChanged += diff.changed;
     this.pnlDifference += diff.pnlDifference;
+    this.pendingRows += diff.pendingRows;
+    this.pendingPnl += diff.pendingPnlDifference;
     for (const row of diff.insert) this.inserts.push(allocationValues(row, this.version, this.batchId));
     appendAll(this.deleteIds, diff.deleteIds);
     if (diff.added > 0 && digests !== null) {
@@ -480,7 +549,11 @@ class RebuildState {
       const lotDiff = diffLots(lotTexts, storedLots);
       appendAll(this.lotUpserts, lotDiff.upsert);
       appendAll(this.lotDeletes, lotDiff.deleteIds);
-      this.lotDriftRows += lotDiff.added + lotDiff.removed + lotDiff.changed;
+      // A pending change moves the lots it reaches; which of them were wrong before it
+      // cannot be told apart, so a pending symbol's lots are applied, not counted as drift.
+      const lotRows = lotDiff.added + lotDiff.removed + lotDiff.changed;
+      if (this.pending.has(run.symbol)) this.pendingLotRows += lotRows;
+      else this.lotDriftRows += lotRows;
     }
     appendAll(
       this.remaining,
@@ -511,19 +584,25 @@ class RebuildState {
     return readStoredLots(this.client, this.version, symbol);
   }
 
-  /** A symbol with stored rows but no trades any more: everything it had is drift. */
+  /**
+   * A symbol with stored rows but no trades any more: everything it had is drift, unless a
+   * pending change (its trades deleted or moved) explains it.
+   */
   async removeSymbol(symbol: string, counts: RunCounts): Promise<void> {
     const stored = await this.readStored(symbol);
-    const diff = diffAllocations([], stored);
+    const diff = diffAllocations([], stored, this.pending.get(symbol) ?? null);
     counts.driftRowsRemoved += diff.removed;
     this.pnlDifference += diff.pnlDifference;
+    this.pendingRows += diff.pendingRows;
+    this.pendingPnl += diff.pendingPnlDifference;
     appendAll(this.deleteIds, diff.deleteIds);
     const lots = await this.readStoredLots(symbol);
     appendAll(
       this.lotDeletes,
       lots.map((l) => l.buy_order_id),
     );
-    this.lotDriftRows += lots.length;
+    if (this.pending.has(symbol)) this.pendingLotRows += lots.length;
+    else this.lotDriftRows += lots.length;
     this.emptied.push(symbol);
   }
 
@@ -570,8 +649,14 @@ class RebuildState {
     await deleteAllocationsById(this.client, w.deleteIds);
     for (const moved of w.movedSells) {
       const pnls = await deleteSellsOfOtherSymbols(this.client, this.version, moved.symbol, moved.sells);
-      if (this.counts) this.counts.driftRowsRemoved += pnls.length;
-      for (const pnl of pnls) this.pnlDifference += pnl < 0n ? -pnl : pnl;
+      // A sell that moved symbol has a change in both: pending, unless change capture missed it.
+      const pending = this.pending.has(moved.symbol);
+      if (pending) this.pendingRows += pnls.length;
+      else if (this.counts) this.counts.driftRowsRemoved += pnls.length;
+      for (const pnl of pnls) {
+        if (pending) this.pendingPnl += pnl < 0n ? -pnl : pnl;
+        else this.pnlDifference += pnl < 0n ? -pnl : pnl;
+      }
     }
     await bulkInsert(this.client, this.db.supportsCopy, ALLOCATION_TARGET, w.inserts);
     await deleteLotsById(this.client, this.version, w.lotDeletes);

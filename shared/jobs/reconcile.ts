@@ -17,49 +17,87 @@ export interface AllocationDiff {
   readonly insert: AllocationRow[];
   /** Ids of stored rows to delete (removed, or replaced by a changed row). */
   readonly deleteIds: string[];
+  /** Drift: differing rows the consumed changes do not explain. */
   readonly added: number;
   readonly removed: number;
   readonly changed: number;
-  /** Σ |computed pnl − stored pnl| over differing rows, a missing row counting 0 (QTY_SCALE). */
+  /** Σ |computed pnl − stored pnl| over the drift rows, a missing row counting 0 (QTY_SCALE). */
   readonly pnlDifference: bigint;
+  /** Differing rows of sells at or after `pendingFrom`: pending changes, applied, not drift. */
+  readonly pendingRows: number;
+  readonly pendingPnlDifference: bigint;
 }
 
 const pnlOf = (row: AllocationRow | undefined): bigint =>
   row?.pnl_usd == null ? 0n : parseScaled(row.pnl_usd, QTY_SCALE);
 const abs = (v: bigint) => (v < 0n ? -v : v);
 
+/**
+ * Compares one symbol's computed rows with its stored ones. `pendingFrom` is the earliest
+ * order_time of the symbol's changes not yet consumed (DESIGN.md §4: pending changes are not
+ * drift): a row of a sell at or after it differs because of those changes, and the rebuild
+ * applies it as an incremental run would; a sell before it no pending change can touch (FIFO
+ * never takes from a later buy), so a difference there is drift.
+ */
 export function diffAllocations(
   computed: readonly AllocationRow[],
   stored: readonly StoredAllocation[],
+  pendingFrom: string | null = null,
 ): AllocationDiff {
   const byKey = new Map<string, StoredAllocation>();
   for (const row of stored) byKey.set(allocationKey(row), row);
   const insert: AllocationRow[] = [];
   const deleteIds: string[] = [];
-  let added = 0;
-  let changed = 0;
-  let pnlDifference = 0n;
+  const drift = { added: 0, removed: 0, changed: 0, pnl: 0n };
+  const pending = { rows: 0, pnl: 0n };
+  const isPending = (...rows: (AllocationRow | undefined)[]) =>
+    pendingFrom !== null && rows.some((r) => r !== undefined && r.sell_time! >= pendingFrom);
   for (const row of computed) {
     const key = allocationKey(row);
     const old = byKey.get(key);
     if (old === undefined) {
-      added++;
       insert.push(row);
-      pnlDifference += abs(pnlOf(row));
+      if (isPending(row)) {
+        pending.rows++;
+        pending.pnl += abs(pnlOf(row));
+      } else {
+        drift.added++;
+        drift.pnl += abs(pnlOf(row));
+      }
       continue;
     }
     byKey.delete(key);
     if (ALLOCATION_COLUMNS.every((c) => old[c] === row[c])) continue;
-    changed++;
     deleteIds.push(old.id);
     insert.push(row);
-    pnlDifference += abs(pnlOf(row) - pnlOf(old));
+    if (isPending(row, old)) {
+      pending.rows++;
+      pending.pnl += abs(pnlOf(row) - pnlOf(old));
+    } else {
+      drift.changed++;
+      drift.pnl += abs(pnlOf(row) - pnlOf(old));
+    }
   }
   for (const old of byKey.values()) {
     deleteIds.push(old.id);
-    pnlDifference += abs(pnlOf(old));
+    if (isPending(old)) {
+      pending.rows++;
+      pending.pnl += abs(pnlOf(old));
+    } else {
+      drift.removed++;
+      drift.pnl += abs(pnlOf(old));
+    }
   }
-  return { insert, deleteIds, added, removed: byKey.size, changed, pnlDifference };
+  return {
+    insert,
+    deleteIds,
+    added: drift.added,
+    removed: drift.removed,
+    changed: drift.changed,
+    pnlDifference: drift.pnl,
+    pendingRows: pending.rows,
+    pendingPnlDifference: pending.pnl,
+  };
 }
 
 export interface LotDiff {

@@ -43,7 +43,7 @@ export async function insertBotTrades(
 export async function resetTables(db: pg.Pool | pg.ClientBase): Promise<void> {
   await db.query(
     `TRUNCATE trade_records, fifo_allocations, fifo_lots, fifo_trade_changes, fifo_symbol_progress,
-              fifo_versions, fifo_computation_log, fifo_rejected_trades`,
+              fifo_versions, fifo_computation_log, fifo_rejected_trades, fifo_mirror_writes`,
   );
 }
 
