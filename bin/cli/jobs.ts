@@ -157,11 +157,25 @@ export function registerJobCommands(program: Command): void {
     .description('recompute every symbol, compare with the stored allocations, apply and report the drift')
     .option(...versionOption)
     .option('--dry-run', 'report the drift, change nothing')
+    .option(
+      '--lock-wait <seconds>',
+      'wait up to this long for a run holding the lock, then fail (default: 0, skip at once)',
+    )
     .option(...takeOverOption)
     .option('--json', 'print one JSON object')
     .action(
-      async (opts: { version?: string; dryRun?: boolean; json?: boolean; takeOverVersion?: boolean }) => {
+      async (opts: {
+        version?: string;
+        dryRun?: boolean;
+        json?: boolean;
+        takeOverVersion?: boolean;
+        lockWait?: string;
+      }) => {
         const version = resolveVersion(opts.version);
+        const lockWait = opts.lockWait ?? '0';
+        if (!/^\d+$/.test(lockWait)) {
+          throw new CliError(`--lock-wait must be a whole number of seconds, got "${lockWait}"`);
+        }
         await withDatabase(
           (db) =>
             report(
@@ -171,6 +185,7 @@ export function registerJobCommands(program: Command): void {
                   version,
                   dryRun: opts.dryRun,
                   takeOverVersion: opts.takeOverVersion,
+                  lockWaitMs: Number(lockWait) * 1000,
                   triggeredBy: 'cli',
                   logger: opts.json ? quietLogger : stderrLogger,
                   onProgress: progressPrinter('full rebuild'),

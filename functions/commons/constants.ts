@@ -114,6 +114,12 @@ export const ENV = {
   dbTls: 'FIFO_DB_TLS',
   /** How long a fetched secret is cached, in seconds. */
   secretMaxAgeSeconds: 'FIFO_DB_SECRET_MAX_AGE_SECONDS',
+  /**
+   * Seconds the nightly rebuild waits for an incremental run to release the version's lock
+   * before it fails (and is retried and alarmed on). Capped at the invocation's remaining time
+   * less FULL_REBUILD_LOCK_WAIT_MARGIN_MS. @default DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS
+   */
+  fullRebuildLockWaitSeconds: 'FIFO_FULL_REBUILD_LOCK_WAIT_SECONDS',
   /** Where node-pg-migrate finds the SQL files (read by shared/db/migrate). */
   migrationsDir: 'FIFO_MIGRATIONS_DIR',
   /**
@@ -130,6 +136,11 @@ export const ENV = {
   /** Length of the report's window in hours. */
   reportWindowHours: 'REPORT_WINDOW_HOURS',
 } as const;
+
+/** An incremental run holds the lock for seconds; five minutes covers a long replay. */
+export const DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS = 300;
+/** What the rebuild keeps of the invocation's time for itself after a wait. */
+export const FULL_REBUILD_LOCK_WAIT_MARGIN_MS = 5 * 60_000;
 
 /** The values of FIFO_DB_TLS. */
 export const DB_TLS_MODES = ['verify-full', 'off'] as const;

@@ -83,7 +83,21 @@ export interface FullRebuildOptions extends JobOptions {
   readonly dryRun?: boolean;
   /** Rows buffered before a bulk write; memory against round trips. @default 20,000 */
   readonly flushRows?: number;
+  /**
+   * How long to wait for another run of the version (an incremental run) to release the lock.
+   * 0: skip at once, reporting 'skipped'. Above 0: wait up to that long, then fail with
+   * LockBusyError, so the nightly run is retried and alarmed on instead of silently missed.
+   * @default 0
+   */
+  readonly lockWaitMs?: number;
 }
+
+export class LockBusyError extends Error {
+  override name = 'LockBusyError';
+}
+
+/** Polling the lock: an incremental run holds it for seconds, so this is never busy long. */
+const LOCK_POLL_MS = 500;
 
 export interface FullRebuildResult extends RunOutcome {
   readonly mode: 'full';
@@ -162,8 +176,14 @@ const FLUSH_ROWS = 20_000;
 export async function runFullRebuild(db: Database, options: FullRebuildOptions): Promise<FullRebuildResult> {
   const client = await acquire(db);
   try {
-    if (!(await tryLockVersion(client, options.version))) {
-      return skipped(client, options);
+    if (!(await lockWithin(client, options))) {
+      if (!options.lockWaitMs) return skipped(client, options);
+      const message =
+        `busy: another run of version ${options.version} held the lock for the whole ` +
+        `${options.lockWaitMs < 1000 ? `${options.lockWaitMs} ms` : `${Math.round(options.lockWaitMs / 1000)} s`} ` +
+        'this rebuild may wait';
+      if (!options.dryRun) await insertRun(client, runStart(options, randomUUID()), 'failed', message);
+      throw new LockBusyError(message);
     }
     try {
       return await fullRebuildLocked(db, client, options);
@@ -172,6 +192,24 @@ export async function runFullRebuild(db: Database, options: FullRebuildOptions):
     }
   } finally {
     client.release();
+  }
+}
+
+/** Takes the version's lock, waiting up to options.lockWaitMs for a run that holds it. */
+async function lockWithin(client: pg.ClientBase, options: FullRebuildOptions): Promise<boolean> {
+  const deadline = Date.now() + (options.lockWaitMs ?? 0);
+  let told = false;
+  for (;;) {
+    if (await tryLockVersion(client, options.version)) return true;
+    if (Date.now() >= deadline) return false;
+    if (!told) {
+      (options.logger ?? silentLogger).info('another run of this version holds the lock; waiting for it', {
+        version: options.version,
+        waitMs: options.lockWaitMs,
+      });
+      told = true;
+    }
+    await new Promise((done) => setTimeout(done, Math.min(LOCK_POLL_MS, Math.max(0, deadline - Date.now()))));
   }
 }
 
