@@ -87,7 +87,13 @@ describe.skipIf(needsServer)("the handlers on the bot's database", () => {
        FROM fifo_computation_log WHERE fifo_ledger_run ORDER BY id`,
     );
     expect(ours).toEqual([
-      { computation_mode: 'full', status: 'completed', symbols_processed: ['TOSHI-USD'], batch: true, started: true },
+      {
+        computation_mode: 'full',
+        status: 'completed',
+        symbols_processed: ['TOSHI-USD'],
+        batch: true,
+        started: true,
+      },
       {
         computation_mode: 'incremental',
         status: 'completed',
@@ -96,7 +102,8 @@ describe.skipIf(needsServer)("the handlers on the bot's database", () => {
         started: true,
       },
     ]);
-    for (const view of BOT_VIEWS) await expect(suite.db.pool.query(`SELECT * FROM ${view}`)).resolves.toBeDefined();
+    for (const view of BOT_VIEWS)
+      await expect(suite.db.pool.query(`SELECT * FROM ${view}`)).resolves.toBeDefined();
   });
 
   it("fails the nightly run on the bot's version 2 and changes nothing", async () => {

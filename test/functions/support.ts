@@ -13,8 +13,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import { ENV } from '../../functions/commons/constants.ts';
 import { closeDatabase } from '../../functions/commons/database.ts';
 import { FifoLedgerStack, parseConfig } from '../../lib/index.ts';
-import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { createBotSchema } from '../support/bot-schema.ts';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { resetTables } from '../support/fixtures.ts';
 
 /** The stack the handler tests compare their metrics with; its name is the deployment dimension. */
