@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { LAMBDA_CA_BUNDLE } from '../functions/commons/constants.ts';
+import { ENV, LAMBDA_CA_BUNDLE, sessionLimitsFor } from '../functions/commons/constants.ts';
 
 /** The repository root: the esbuild project root and where package-lock.json lives. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -106,6 +106,15 @@ export interface FifoFunctionProps {
   readonly afterBundling?: string[];
 }
 
+function sessionEnvironment(timeout: Duration): Record<string, string> {
+  const limits = sessionLimitsFor(timeout.toSeconds());
+  return {
+    [ENV.dbStatementTimeoutMs]: String(limits.statementTimeoutMs),
+    [ENV.dbLockTimeoutMs]: String(limits.lockTimeoutMs),
+    [ENV.dbIdleInTransactionTimeoutMs]: String(limits.idleInTransactionTimeoutMs),
+  };
+}
+
 /** A fifo-ledger Lambda function. */
 export class FifoFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: FifoFunctionProps) {
@@ -136,6 +145,8 @@ export class FifoFunction extends NodejsFunction {
         // Node 20+ Lambda runtimes no longer trust the Amazon RDS CAs by default; this file
         // (shipped in the runtime) holds them, and Node adds it to its default store.
         NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+        // No statement, lock or idle transaction may outlive the function (constants.ts).
+        ...sessionEnvironment(props.timeout ?? Duration.minutes(1)),
         NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeFlags ?? [])].join(' '),
         ...props.environment,
       },

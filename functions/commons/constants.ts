@@ -120,6 +120,13 @@ export const ENV = {
    * less FULL_REBUILD_LOCK_WAIT_MARGIN_MS. @default DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS
    */
   fullRebuildLockWaitSeconds: 'FIFO_FULL_REBUILD_LOCK_WAIT_SECONDS',
+  /**
+   * The session limits of the function's database connections, in milliseconds (shared/db/pool.ts
+   * SessionLimits). FifoFunction sizes them to the function's timeout (sessionLimitsFor).
+   */
+  dbStatementTimeoutMs: 'FIFO_DB_STATEMENT_TIMEOUT_MS',
+  dbLockTimeoutMs: 'FIFO_DB_LOCK_TIMEOUT_MS',
+  dbIdleInTransactionTimeoutMs: 'FIFO_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   /** Where node-pg-migrate finds the SQL files (read by shared/db/migrate). */
   migrationsDir: 'FIFO_MIGRATIONS_DIR',
   /**
@@ -141,6 +148,19 @@ export const ENV = {
 export const DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS = 300;
 /** What the rebuild keeps of the invocation's time for itself after a wait. */
 export const FULL_REBUILD_LOCK_WAIT_MARGIN_MS = 5 * 60_000;
+
+/**
+ * A function's session limits for its timeout: a statement may run until 30 s before the
+ * function would be killed (so the failure is recorded, not cut off), a lock wait a minute,
+ * an idle transaction two minutes (the jobs never pause that long inside one).
+ */
+export function sessionLimitsFor(timeoutSeconds: number) {
+  return {
+    statementTimeoutMs: Math.max(10, timeoutSeconds - 30) * 1000,
+    lockTimeoutMs: Math.min(60, Math.max(5, Math.floor(timeoutSeconds / 4))) * 1000,
+    idleInTransactionTimeoutMs: 120_000,
+  } as const;
+}
 
 /** The values of FIFO_DB_TLS. */
 export const DB_TLS_MODES = ['verify-full', 'off'] as const;

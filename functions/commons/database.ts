@@ -115,6 +115,11 @@ async function open(forceFetch: boolean, logger: JobLogger): Promise<Database> {
     connectionString: settings.connectionString,
     ssl: settings.ssl,
     applicationName: 'fifo-ledger-lambda',
+    session: {
+      statementTimeoutMs: getPositiveIntFromEnv(ENV.dbStatementTimeoutMs, 0),
+      lockTimeoutMs: getPositiveIntFromEnv(ENV.dbLockTimeoutMs, 0),
+      idleInTransactionTimeoutMs: getPositiveIntFromEnv(ENV.dbIdleInTransactionTimeoutMs, 0),
+    },
   });
   logger.info('database pool opened', { database: settings.description, forceFetch });
   return db;

@@ -41,6 +41,9 @@ export class CopyRowStream {
 
   constructor(client: pg.ClientBase, query: string) {
     const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+    // The iterator rethrows a stream error to the reader of the rows; an error after the
+    // reader gave up (its connection closed on the way out) must not crash the process.
+    stream.on('error', () => {});
     this.iterator = stream[Symbol.asyncIterator]();
   }
 

@@ -9,29 +9,76 @@ export interface DatabaseConfig {
   /** Pool size. @default 2 (the jobs use one connection; one spare for health reads) */
   readonly max?: number;
   readonly applicationName?: string;
+  /**
+   * How long a checkout may wait for a connection, in milliseconds, before it fails: a pool
+   * that is exhausted fails the run instead of hanging it. @default CONNECT_TIMEOUT_MS
+   */
+  readonly connectTimeoutMs?: number;
+  /** Limits every session of the pool sets at its start. @default none (server defaults) */
+  readonly session?: SessionLimits;
 }
+
+/**
+ * PostgreSQL's own guards against a session that hangs: a statement that never ends, a lock
+ * that is never granted, a transaction left open by a client that went away. In milliseconds;
+ * 0 or absent leaves the server's setting.
+ */
+export interface SessionLimits {
+  readonly statementTimeoutMs?: number;
+  readonly lockTimeoutMs?: number;
+  readonly idleInTransactionTimeoutMs?: number;
+}
+
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The CLI's limits (README, "Timeouts"): no statement limit (a first build of a long history
+ * may run for many minutes), a minute for a lock (the bot's writes hold row locks for
+ * milliseconds), ten minutes for a transaction left idle.
+ */
+export const CLI_SESSION_LIMITS: SessionLimits = {
+  lockTimeoutMs: 60_000,
+  idleInTransactionTimeoutMs: 600_000,
+};
 
 /** A pool plus the server features the jobs adapt to. */
 export interface Database {
   readonly pool: pg.Pool;
   /** COPY FROM STDIN works (a real server); false through PGlite's socket, which lacks it. */
   readonly supportsCopy: boolean;
+  /**
+   * A connection of its own, outside the pool, with the same settings: for recording that a run
+   * failed even when the run's own connections hold the whole pool. The caller ends it.
+   */
+  openSession(): Promise<pg.Client>;
   close(): Promise<void>;
 }
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  const pool = new pg.Pool({
+  const limits = config.session ?? {};
+  const clientConfig: pg.ClientConfig = {
     connectionString: config.connectionString,
     ssl: config.ssl,
-    max: config.max ?? 2,
     application_name: config.applicationName ?? 'fifo-ledger',
-    idleTimeoutMillis: 60_000,
-  });
+    connectionTimeoutMillis: config.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
+    ...(limits.lockTimeoutMs ? { lock_timeout: limits.lockTimeoutMs } : {}),
+    ...(limits.idleInTransactionTimeoutMs
+      ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs }
+      : {}),
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: config.max ?? 2, idleTimeoutMillis: 60_000 });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => {});
   const { rows } = await pool.query<{ version: string }>('SELECT version() AS version');
   const supportsCopy = !/PGlite/i.test(rows[0]?.version ?? '');
-  return { pool, supportsCopy, close: () => pool.end() };
+  const openSession = async () => {
+    const client = new pg.Client(clientConfig);
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  };
+  return { pool, supportsCopy, openSession, close: () => pool.end() };
 }
 
 /**
@@ -63,11 +110,25 @@ export async function acquire(db: Database): Promise<pg.PoolClient> {
   const ignore = () => {};
   client.on('error', ignore);
   const release = client.release.bind(client);
+  let released = false;
+  // Idempotent: a run that failed destroys its connections at once (see discard), and the
+  // finally blocks that release them afterwards must not throw.
   client.release = (destroy?: boolean | Error) => {
+    if (released) return;
+    released = true;
     client.off('error', ignore);
     return release(destroy);
   };
   return client;
+}
+
+/**
+ * Closes a checked-out connection instead of returning it to the pool. After an error it may
+ * be mid-COPY or inside an open transaction, and the next run would wait on it for as long as
+ * it is allowed; closed, the server rolls its transaction back and frees its locks.
+ */
+export function discard(client: pg.PoolClient): void {
+  client.release(true);
 }
 
 /** Runs `work` on one connection checked out with `acquire`, released however `work` ends. */

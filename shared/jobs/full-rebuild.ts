@@ -26,7 +26,7 @@ import {
 } from '../db/digests.ts';
 import type { LotText } from '../db/lots.ts';
 import { deleteLotsById, LOT_TARGET, lotText, lotValues, readStoredLots, upsertLots } from '../db/lots.ts';
-import { acquire, type Database } from '../db/pool.ts';
+import { acquire, type Database, discard } from '../db/pool.ts';
 import {
   deleteProgress,
   markFullRebuild,
@@ -362,6 +362,8 @@ export async function fullRebuildLocked(
     }
     await client.query(dryRun ? 'ROLLBACK' : 'COMMIT');
   } catch (error) {
+    // The reader may be mid-COPY inside its snapshot's transaction: close it, never pool it.
+    if (reader) discard(reader);
     await failRun(db, client, runId, counts, error, logger, 'full rebuild');
     throw error;
   } finally {

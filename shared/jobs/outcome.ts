@@ -1,6 +1,6 @@
 /** What every run reports, and how a failed run is recorded. */
 import type pg from 'pg';
-import type { Database } from '../db/pool.ts';
+import { type Database, discard } from '../db/pool.ts';
 import { type RunCounts, updateRun } from '../db/run-log.ts';
 import type { JobLogger } from './context.ts';
 
@@ -15,13 +15,14 @@ export interface RunOutcome {
 }
 
 /**
- * Rolls back the run's transaction and marks the run failed with its error. When the run's
- * own connection is the thing that broke (a terminated backend, a lost network), the log
- * row is written through a fresh connection instead.
+ * Records a failed run. The run's connection is discarded, never rolled back in place: after
+ * an error it may be mid-COPY, where a ROLLBACK would wait forever behind the stream; closed,
+ * the server rolls the transaction back. The failure is written through a session of its own,
+ * outside the pool, so a run that holds the whole pool cannot starve its own record.
  */
 export async function failRun(
   db: Database,
-  client: pg.ClientBase,
+  client: pg.PoolClient,
   runId: string | null,
   counts: RunCounts,
   error: unknown,
@@ -30,26 +31,18 @@ export async function failRun(
 ): Promise<void> {
   const message = error instanceof Error ? error.message : String(error);
   logger.error(`${what} failed`, { runId, error: message });
-  let healthy = true;
-  await client.query('ROLLBACK').catch(() => {
-    healthy = false;
-  });
+  discard(client);
   if (runId === null) return;
+  let session: pg.Client | null = null;
   try {
-    if (healthy) {
-      await updateRun(client, runId, counts, { status: 'failed', error: message });
-      return;
-    }
-    const fresh = await db.pool.connect();
-    try {
-      await updateRun(fresh, runId, counts, { status: 'failed', error: message });
-    } finally {
-      fresh.release();
-    }
+    session = await db.openSession();
+    await updateRun(session, runId, counts, { status: 'failed', error: message });
   } catch (logError) {
     logger.error('could not record the failed run; the next run will mark it abandoned', {
       runId,
       error: logError instanceof Error ? logError.message : String(logError),
     });
+  } finally {
+    await session?.end().catch(() => {});
   }
 }
