@@ -1,11 +1,13 @@
 /**
- * The alarms and where they go: an SNS topic (TLS only) with an optional email subscription.
- * Metric names, units, namespace and dimensions come from functions/commons/constants.ts,
- * the module the handlers emit them with.
+ * The alarms and where they go: an SNS topic (TLS only, CloudWatch allowed to publish) with
+ * an optional email subscription. Metric names, units, namespace and dimensions come from
+ * functions/commons/constants.ts, the module the handlers emit them with. Every alarm's
+ * description links its runbook section in docs/alarms.md.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -40,6 +42,19 @@ export function fifoMetric(
     statistic: options.statistic,
     period: options.period,
   });
+}
+
+/** The runbook, as a path from the repository root: one section per alarm. */
+export const ALARM_RUNBOOK = 'docs/alarms.md';
+
+/** Where an alarm's description sends the operator: the runbook section `anchor`. */
+function runbookLink(anchor: string): string {
+  return `Runbook: ${ALARM_RUNBOOK}#${anchor}`;
+}
+
+/** "FullRebuild" -> "full-rebuild": the runbook anchor stem of a function's errors alarm. */
+function kebabCase(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
 export interface FifoAlarmsProps {
@@ -95,6 +110,8 @@ export class FifoAlarms extends Construct {
   public readonly drift: cloudwatch.Alarm;
   public readonly failureQueueNotEmpty: cloudwatch.Alarm;
   public readonly functionErrors: Record<string, cloudwatch.Alarm> = {};
+  /** Every alarm above, in creation order (for a dashboard's alarm status widget). */
+  public readonly all: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: FifoAlarmsProps) {
     super(scope, id);
@@ -102,6 +119,19 @@ export class FifoAlarms extends Construct {
     const expectRuns = props.schedulesEnabled ?? true;
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: `${prefix} alarms`, enforceSSL: true });
+    // enforceSSL gives the topic a policy, and a topic policy replaces SNS's default one, which
+    // is what lets CloudWatch publish. Without this statement every alarm action fails with
+    // "no resource-based policy allows the SNS:Publish action" and no mail is ever sent.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisAccount',
+        effect: iam.Effect.ALLOW,
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
     const notify = (alarm: cloudwatch.Alarm) => {
       alarm.addAlarmAction(new actions.SnsAction(this.topic));
@@ -120,7 +150,7 @@ export class FifoAlarms extends Construct {
         alarmName: `${prefix}-freshness`,
         alarmDescription:
           `Unprocessed trade changes older than ${lagThreshold.toMinutes()} min, or the incremental run ` +
-          'stopped reporting (no datapoint). Check the incremental function logs and `fifo health`.',
+          `stopped reporting (no datapoint for ${freshnessPeriods} periods). ${runbookLink('freshness')}`,
         metric: fifoMetric(METRICS.freshnessLag, props.deployment, {
           statistic: 'Maximum',
           period: interval,
@@ -144,7 +174,9 @@ export class FifoAlarms extends Construct {
     this.fullRebuildMissed = notify(
       new cloudwatch.Alarm(this, 'FullRebuildMissed', {
         alarmName: `${prefix}-full-rebuild-missed`,
-        alarmDescription: `No full rebuild has succeeded for ${maxAgeHours} hours. Check the full-rebuild function logs.`,
+        alarmDescription:
+          `No full rebuild has succeeded for ${maxAgeHours} hours (a rebuild that meets a held lock waits, ` +
+          `then fails). ${runbookLink('full-rebuild-missed')}`,
         metric: fifoMetric(METRICS.fullRebuildSucceeded, props.deployment, {
           statistic: 'Sum',
           period: Duration.hours(1),
@@ -166,7 +198,8 @@ export class FifoAlarms extends Construct {
         alarmName: `${prefix}-drift`,
         alarmDescription:
           `A full rebuild found more than ${driftThreshold} drifted allocation or lot rows (see DriftUsd and the ` +
-          'run log). The rebuild applied the correction; find what wrote the difference.',
+          'run log): the stored state was wrong for changes already consumed. The rebuild applied the ' +
+          `correction; find what wrote the difference. ${runbookLink('drift')}`,
         metric: fifoMetric(METRICS.driftRows, props.deployment, {
           statistic: 'Maximum',
           period: Duration.hours(1),
@@ -183,7 +216,7 @@ export class FifoAlarms extends Construct {
         alarmName: `${prefix}-failed-invocations`,
         alarmDescription:
           'Scheduled invocations failed or expired and were sent to the failure queue. Read the messages, ' +
-          'fix the cause, then purge the queue.',
+          `fix the cause, then purge the queue. ${runbookLink('failed-invocations')}`,
         metric: props.failureQueue.metricApproximateNumberOfMessagesVisible({
           statistic: 'Maximum',
           period: Duration.minutes(5),
@@ -199,7 +232,7 @@ export class FifoAlarms extends Construct {
       this.functionErrors[name] = notify(
         new cloudwatch.Alarm(this, `${name}Errors`, {
           alarmName: `${prefix}-${name}-errors`,
-          alarmDescription: `The ${name} function failed. Check its log group.`,
+          alarmDescription: `The ${name} function failed (Lambda Errors). ${runbookLink(`${kebabCase(name)}-errors`)}`,
           metric: fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) }),
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -208,5 +241,12 @@ export class FifoAlarms extends Construct {
         }),
       );
     }
+    this.all = [
+      this.freshness,
+      this.fullRebuildMissed,
+      this.drift,
+      this.failureQueueNotEmpty,
+      ...Object.values(this.functionErrors),
+    ];
   }
 }

@@ -31,6 +31,7 @@ import {
   SCHEDULED_TIME_FIELD,
 } from '../functions/commons/constants.ts';
 import { FifoAlarms } from './alarms.ts';
+import { FifoDashboard } from './dashboard.ts';
 import { ExistingDatabase, NewDatabase } from './database.ts';
 import { ServiceEndpoints } from './endpoints.ts';
 import { FifoFunction } from './fifo-function.ts';
@@ -256,6 +257,7 @@ export class FifoLedgerStack extends Stack {
   public readonly migrate: FifoFunction;
   public readonly failureQueue: sqs.Queue;
   public readonly alarms: FifoAlarms;
+  public readonly dashboard: FifoDashboard;
   public readonly schedules: Record<'incremental' | 'fullRebuild' | 'report', scheduler.Schedule>;
 
   constructor(scope: Construct, id: string, props: FifoLedgerStackProps) {
@@ -549,12 +551,23 @@ export class FifoLedgerStack extends Stack {
       fullRebuildMaxAge: props.fullRebuildMaxAge,
       driftRowsThreshold: props.driftRowsThreshold,
     });
+    this.dashboard = new FifoDashboard(this, 'Dashboard', {
+      deployment,
+      incremental: this.incremental,
+      fullRebuild: this.fullRebuild,
+      report: this.report,
+      failureQueue: this.failureQueue,
+      alarms: this.alarms.all,
+      incrementalInterval: interval,
+      freshnessLagThreshold: props.freshnessLagThreshold,
+    });
 
     new CfnOutput(this, 'IncrementalFunctionName', { value: this.incremental.functionName });
     new CfnOutput(this, 'FullRebuildFunctionName', { value: this.fullRebuild.functionName });
     new CfnOutput(this, 'ReportFunctionName', { value: this.report.functionName });
     new CfnOutput(this, 'MigrateFunctionName', { value: this.migrate.functionName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });
     new CfnOutput(this, 'DatabaseSecretArn', { value: database.secret.secretArn });
     new CfnOutput(this, 'DatabaseHost', { value: database.host });
