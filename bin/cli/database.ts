@@ -4,13 +4,21 @@
  */
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../shared/db/embedded.ts';
 import { migrate } from '../../shared/db/migrate.ts';
-import { type Database, openDatabase, redactUrl, withConnection } from '../../shared/db/pool.ts';
+import {
+  CLI_SESSION_LIMITS,
+  type Database,
+  openDatabase,
+  redactUrl,
+  withConnection,
+} from '../../shared/db/pool.ts';
 import { assertSchemaCurrent, SchemaNotReadyError } from '../../shared/db/schema-state.ts';
 import { CliError } from './errors.ts';
 
 export interface CliDatabase extends Database {
   /** Where it is, without the password. */
   readonly description: string;
+  /** True when DATABASE_URL was unset and this is the embedded PostgreSQL, not the bot's. */
+  readonly embedded: boolean;
 }
 
 export async function withDatabase<T>(
@@ -48,7 +56,12 @@ export async function withDatabase<T>(
   let db: Database;
   try {
     // PGlite is a single session: one connection, which every user of the pool queues for.
-    db = await openDatabase({ connectionString, max: embedded ? 1 : 2 });
+    db = await openDatabase({
+      connectionString,
+      max: embedded ? 1 : 2,
+      // PGlite is in this process: nothing else can hold its locks or leave it idle.
+      session: embedded ? undefined : CLI_SESSION_LIMITS,
+    });
   } catch (error) {
     await embedded?.stop();
     throw new CliError(`cannot connect to ${description}: ${(error as Error).message}`);
@@ -66,7 +79,7 @@ export async function withDatabase<T>(
         throw error;
       }
     }
-    return await work({ ...db, description });
+    return await work({ ...db, description, embedded: embedded !== null });
   } finally {
     await db.close();
     await embedded?.stop();

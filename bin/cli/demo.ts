@@ -6,13 +6,13 @@ import type { Command } from 'commander';
 import type pg from 'pg';
 import { migrate } from '../../shared/db/migrate.ts';
 import { withConnection } from '../../shared/db/pool.ts';
-import { readHealth, resolveVersion, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
+import { resolveVersion, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
 import { runDailyReport } from '../../shared/report/index.ts';
 import { generateTrades, type SampleTrade } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
-import { healthText, quietLogger } from './jobs.ts';
+import { healthText, quietLogger, readHealthView } from './jobs.ts';
 import { writeReportFiles } from './report.ts';
 
 const SAMPLE_SOURCE = 'sample';
@@ -134,12 +134,13 @@ export async function runDemo(options: DemoOptions, out: (line: string) => void)
            WHERE allocation_version = $1 AND buy_order_id IS NULL ORDER BY sell_time LIMIT 5`,
           [version],
         );
-        const health = await readHealth(client, version);
+        // The demo says it is on the embedded database at its top: no note in the verdict.
+        const view = await readHealthView(db, version, { noteEmbedded: false });
         out(
-          `\nunmatched sells: ${health.unmatchedSells.count}${unmatched.length ? ' (first ones below)' : ''}`,
+          `\nunmatched sells: ${view.health.unmatchedSells.count}${unmatched.length ? ' (first ones below; sizes per symbol in the health)' : ''}`,
         );
         for (const u of unmatched) out(`  ${u.sell_order_id} ${u.symbol} ${u.size} had no open lot`);
-        out(`\nhealth:\n${healthText(health)}`);
+        out(`\nhealth:\n${healthText(view)}`);
         if (unmatched[0]) {
           out(
             `\nnext: npx fifo explain ${unmatched[0].sell_order_id} shows how a sell was allocated` +

@@ -3,6 +3,12 @@ import type { Command } from 'commander';
 import { migrate } from '../../shared/db/migrate.ts';
 import { withConnection } from '../../shared/db/pool.ts';
 import {
+  type HealthWindow,
+  listKnownVersions,
+  type RunSummary,
+  readHealthWindow,
+} from '../../shared/jobs/health.ts';
+import {
   explainSell,
   type FullRebuildResult,
   type Health,
@@ -13,7 +19,9 @@ import {
   runFullRebuild,
   runIncremental,
 } from '../../shared/jobs/index.ts';
-import { withDatabase } from './database.ts';
+import { DEFAULT_WINDOW_HOURS } from '../../shared/report/config.ts';
+import { judgeHealth, type Verdict, type VerdictReason } from '../../shared/report/verdict.ts';
+import { type CliDatabase, withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
 
 /** Logs to stderr, one line per event, so stdout stays the command's result. */
@@ -114,26 +122,163 @@ async function report<T>(
   process.stdout.write(json ? `${JSON.stringify(toJson(result))}\n` : `${toText(result)}\n`);
 }
 
-export function healthText(h: Health): string {
-  const run = (r: Health['lastRun']['full']) =>
-    r
-      ? `${r.status} at ${r.startedAt}${r.durationMs === null ? '' : ` in ${r.durationMs} ms`}${r.error ? ` (${r.error})` : ''}`
-      : 'never';
+/** What `fifo health` shows: the health, the report's verdict on it and the window it judged. */
+export interface HealthView {
+  readonly health: Health;
+  readonly verdict: Verdict;
+  readonly reasons: readonly VerdictReason[];
+  readonly window: HealthWindow;
+  readonly database: { readonly description: string; readonly embedded: boolean };
+}
+
+/** `fifo health` exits with these, so a cron job or a script can act; 1 is any error (main.ts). */
+export const HEALTH_EXIT_CODES: Readonly<Record<Verdict, number>> = {
+  OK: 0,
+  WARNING: 2,
+  STALE: 3,
+  FAILED: 3,
+};
+
+/** The window the verdict counts unmatched sells and failed runs in: the report's default. */
+export const HEALTH_WINDOW_HOURS = DEFAULT_WINDOW_HOURS;
+
+/** The reason an embedded database is judged with: its figures are not the bot's. */
+export const embeddedNote = (description: string) =>
+  `no DATABASE_URL: this is the ${description.replace(/ \(no DATABASE_URL\)$/, '')}, not your bot's database`;
+
+/**
+ * Fails with one line, naming the versions that exist, unless the version was ever built
+ * (fifo_versions) or holds allocations another program wrote.
+ */
+export async function assertVersionExists(db: CliDatabase, version: number): Promise<void> {
+  const known = await listKnownVersions(db.pool);
+  if (known.includes(version)) return;
+  throw new CliError(
+    `version ${version} was never built in ${db.description}; versions that exist: ` +
+      `${known.length ? known.join(', ') : 'none'} (build it with: fifo full --version ${version})`,
+  );
+}
+
+/** Reads the health and judges it by the report's rules (shared/report/verdict.ts). */
+export async function readHealthView(
+  db: CliDatabase,
+  version: number,
+  options: { readonly now?: Date; readonly noteEmbedded?: boolean } = {},
+): Promise<HealthView> {
+  const now = options.now ?? new Date();
+  const health = await readHealth(db.pool, version);
+  const window = await readHealthWindow(db.pool, version, now, HEALTH_WINDOW_HOURS);
+  const judged = judgeHealth({
+    health,
+    now,
+    unmatchedSellsInWindow: window.unmatchedSells,
+    failedRunsInWindow: window.failedRuns,
+    windowLabel: `the last ${window.hours} h`,
+    notes: db.embedded && options.noteEmbedded !== false ? [embeddedNote(db.description)] : [],
+  });
+  return { health, ...judged, window, database: { description: db.description, embedded: db.embedded } };
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/** "completed; started X, ended Y, took Z": a run's start and its end, never one for the other. */
+function runText(r: RunSummary | null): string {
+  if (!r) return 'never';
+  const end =
+    r.endedAt === null
+      ? r.status === 'running'
+        ? ', not ended yet'
+        : ', no end recorded'
+      : `, ended ${r.endedAt}${r.durationMs === null ? '' : `, took ${duration(r.durationMs)}`}`;
+  return `${r.status}; started ${r.startedAt}${end}${r.error ? ` (${r.error})` : ''}`;
+}
+
+/** Sizes symbol by symbol, in each symbol's own units: never one total across assets. */
+function unmatchedText(h: Health, window: HealthWindow): string {
+  const u = h.unmatchedSells;
+  const bySymbol = u.bySymbol.map((s) => `${s.symbol} ${plural(s.sells, 'sell')}, size ${s.size}`);
+  return (
+    `${u.count} all time, ${window.unmatchedSells} in the last ${window.hours} h` +
+    (bySymbol.length ? ` (${bySymbol.join('; ')})` : '')
+  );
+}
+
+export function healthText(view: HealthView): string {
+  const { health: h, window } = view;
+  const success = (mode: 'full' | 'incremental') => {
+    const r = h.lastSuccess[mode];
+    return r !== null && r.id === h.lastRun[mode]?.id ? 'the last run above' : runText(r);
+  };
   return [
-    `version ${h.version}`,
-    `last full rebuild:      ${run(h.lastRun.full)}`,
-    `last incremental run:   ${run(h.lastRun.incremental)}`,
-    `last successful full:   ${h.lastSuccess.full?.startedAt ?? 'never'}`,
-    `last successful incr.:  ${h.lastSuccess.incremental?.startedAt ?? 'never'}`,
-    `lag:                    ${h.lagSeconds} s (${h.pendingChanges} pending changes)`,
-    `allocations:            ${h.allocations} (${h.openLots} open lots)`,
-    `unmatched sells:        ${h.unmatchedSells.count} (size ${h.unmatchedSells.size})`,
-    `last drift:             ${h.lastDrift ? `${h.lastDrift.rows} rows, ${h.lastDrift.usd} USD at ${h.lastDrift.at}` : 'no full rebuild yet'}`,
+    `verdict:                ${view.verdict}`,
+    ...view.reasons.map((r) => `  ${r.level}: ${r.text}`),
+    `version:                ${h.version}`,
+    `database:               ${view.database.description}`,
+    `last full rebuild:      ${runText(h.lastRun.full)}`,
+    `last incremental run:   ${runText(h.lastRun.incremental)}`,
+    `last successful full:   ${success('full')}`,
+    `last successful incr.:  ${success('incremental')}`,
+    `lag:                    ${h.lagSeconds} s (${plural(h.pendingChanges, 'pending change')})`,
+    `allocations:            ${h.allocations} (${plural(h.openLots, 'open lot')})`,
+    `unmatched sells:        ${unmatchedText(h, window)}`,
+    `failed runs:            ${window.failedRuns} in the last ${window.hours} h`,
+    `last drift:             ${h.lastDrift ? `${h.lastDrift.rows} rows, ${h.lastDrift.usd} USD (full rebuild started ${h.lastDrift.at})` : 'no full rebuild yet'}`,
     `rejected trades:        ${h.rejectedTrades}${h.rejectedTrades ? ' (see fifo_rejected_trades)' : ''}`,
     `abandoned runs:         ${h.abandonedRuns}${h.runInProgress ? ' (a run is in progress)' : ''}`,
     `remaining_size mirror:  ${h.mirrorMismatches === 0 ? 'matches the lots' : `${h.mirrorMismatches} buys rewritten by another program (the next run puts them back; see docs/migration.md)`}`,
     `other FIFO writers:     ${h.foreignRuns24h === 0 ? 'none in 24 h' : `${h.foreignRuns24h} log rows by another program in 24 h (the bot's FIFO script? see docs/migration.md)`}`,
   ].join('\n');
+}
+
+const runJson = (r: RunSummary | null) =>
+  r && {
+    id: r.id,
+    status: r.status,
+    started_at: r.startedAt,
+    ended_at: r.endedAt,
+    duration_ms: r.durationMs,
+    error: r.error,
+  };
+
+/** `health --json`: snake_case like the other commands' JSON. */
+export function healthJson(view: HealthView) {
+  const { health: h, window } = view;
+  return {
+    verdict: view.verdict,
+    reasons: view.reasons.map((r) => ({ level: r.level, text: r.text })),
+    version: h.version,
+    database: { description: view.database.description, embedded: view.database.embedded },
+    window: {
+      hours: window.hours,
+      start: window.start,
+      end: window.end,
+      unmatched_sells: window.unmatchedSells,
+      failed_runs: window.failedRuns,
+    },
+    last_run: { full: runJson(h.lastRun.full), incremental: runJson(h.lastRun.incremental) },
+    last_success: { full: runJson(h.lastSuccess.full), incremental: runJson(h.lastSuccess.incremental) },
+    lag_seconds: h.lagSeconds,
+    pending_changes: h.pendingChanges,
+    unmatched_sells: {
+      count: h.unmatchedSells.count,
+      rows: h.unmatchedSells.rows,
+      by_symbol: h.unmatchedSells.bySymbol.map((s) => ({ symbol: s.symbol, sells: s.sells, size: s.size })),
+    },
+    allocations: h.allocations,
+    open_lots: h.openLots,
+    last_drift: h.lastDrift && { at: h.lastDrift.at, rows: h.lastDrift.rows, usd: h.lastDrift.usd },
+    rejected_trades: h.rejectedTrades,
+    abandoned_runs: h.abandonedRuns,
+    run_in_progress: h.runInProgress,
+    mirror_mismatches: h.mirrorMismatches,
+    foreign_runs_24h: h.foreignRuns24h,
+  };
 }
 
 export function registerJobCommands(program: Command): void {
@@ -243,15 +388,20 @@ export function registerJobCommands(program: Command): void {
 
   program
     .command('health')
-    .description('last runs, lag, pending changes, unmatched sells, allocations, last drift')
+    .description(
+      'the verdict (OK, WARNING, STALE) and its reasons, last runs, lag, pending changes, unmatched sells, ' +
+        'last drift; exits 0 OK, 2 WARNING, 3 STALE, 1 on error',
+    )
     .option(...versionOption)
     .option('--json', 'print one JSON object')
     .action(async (opts: { version?: string; json?: boolean }) => {
       const version = resolveVersion(opts.version);
       await withDatabase(
         async (db) => {
-          const health = await readHealth(db.pool, version);
-          process.stdout.write(opts.json ? `${JSON.stringify(health)}\n` : `${healthText(health)}\n`);
+          await assertVersionExists(db, version);
+          const view = await readHealthView(db, version);
+          process.stdout.write(opts.json ? `${JSON.stringify(healthJson(view))}\n` : `${healthText(view)}\n`);
+          process.exitCode = HEALTH_EXIT_CODES[view.verdict];
         },
         { quiet: opts.json },
       );

@@ -11,6 +11,13 @@ export interface RunSummary {
   readonly error: string | null;
 }
 
+export interface UnmatchedBySymbol {
+  readonly symbol: string;
+  readonly sells: number;
+  /** Σ unmatched allocated_size of the symbol, exact decimal text, in its own units. */
+  readonly size: string;
+}
+
 export interface Health {
   readonly version: number;
   /** Last run of each mode, whatever its status, and the last that completed. */
@@ -19,7 +26,16 @@ export interface Health {
   /** Age in seconds of the oldest change not yet consumed; 0 when none is pending. */
   readonly lagSeconds: number;
   readonly pendingChanges: number;
-  readonly unmatchedSells: { readonly count: number; readonly size: string; readonly rows: number };
+  /**
+   * Sells with an unmatched remainder, all time. Sizes are per symbol: units of different
+   * assets are never added up.
+   */
+  readonly unmatchedSells: {
+    readonly count: number;
+    readonly rows: number;
+    /** Symbol by symbol (code point order): the sells and their unmatched size, exact. */
+    readonly bySymbol: readonly UnmatchedBySymbol[];
+  };
   readonly allocations: number;
   readonly openLots: number;
   readonly lastDrift: { readonly at: string; readonly rows: number; readonly usd: string } | null;
@@ -83,7 +99,6 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     lag: string;
     unmatched_sells: string;
     unmatched_rows: string;
-    unmatched_size: string;
     allocations: string;
     open_lots: string;
     rejected: string;
@@ -100,8 +115,6 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
         WHERE allocation_version = $1 AND buy_order_id IS NULL)::text AS unmatched_sells,
        (SELECT count(*) FROM fifo_allocations WHERE allocation_version = $1 AND buy_order_id IS NULL)::text
          AS unmatched_rows,
-       (SELECT coalesce(trim_scale(sum(allocated_size)), 0) FROM fifo_allocations
-        WHERE allocation_version = $1 AND buy_order_id IS NULL)::text AS unmatched_size,
        (SELECT count(*) FROM fifo_allocations WHERE allocation_version = $1)::text AS allocations,
        (SELECT count(*) FROM fifo_lots WHERE allocation_version = $1 AND remaining_size > 0)::text AS open_lots,
        (SELECT count(*) FROM fifo_rejected_trades)::text AS rejected,
@@ -130,6 +143,12 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
      ORDER BY computation_start DESC, id DESC LIMIT 1`,
     [version],
   );
+  const { rows: unmatched } = await db.query<{ symbol: string; sells: string; size: string }>(
+    `SELECT symbol, count(DISTINCT sell_order_id)::text AS sells, trim_scale(sum(allocated_size))::text AS size
+     FROM fifo_allocations WHERE allocation_version = $1 AND buy_order_id IS NULL
+     GROUP BY symbol ORDER BY symbol COLLATE "C"`,
+    [version],
+  );
   const running = Number(r.running);
   return {
     version,
@@ -139,8 +158,8 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     pendingChanges: Number(r.pending),
     unmatchedSells: {
       count: Number(r.unmatched_sells),
-      size: r.unmatched_size,
       rows: Number(r.unmatched_rows),
+      bySymbol: unmatched.map((u) => ({ symbol: u.symbol, sells: Number(u.sells), size: u.size })),
     },
     allocations: Number(r.allocations),
     openLots: Number(r.open_lots),
@@ -151,4 +170,65 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     mirrorMismatches: Number(r.mirror),
     foreignRuns24h: Number(r.foreign_runs),
   };
+}
+
+/**
+ * The two facts of a window the verdict needs besides the health (shared/report/verdict.ts),
+ * counted as the daily report counts them (start < time <= end): sells with an unmatched
+ * remainder, and failed runs of the version.
+ */
+export interface HealthWindow {
+  readonly hours: number;
+  /** Exclusive, ISO. */
+  readonly start: string;
+  /** Inclusive, ISO. */
+  readonly end: string;
+  readonly unmatchedSells: number;
+  readonly failedRuns: number;
+}
+
+export async function readHealthWindow(
+  db: pg.Pool | pg.ClientBase,
+  version: number,
+  end: Date,
+  hours: number,
+): Promise<HealthWindow> {
+  const start = new Date(end.getTime() - hours * 3_600_000).toISOString();
+  const { rows } = await db.query<{ unmatched: string; failed: string }>(
+    `SELECT
+       (SELECT count(DISTINCT sell_order_id) FROM fifo_allocations
+        WHERE allocation_version = $1 AND buy_order_id IS NULL
+          AND sell_time > $2::timestamptz AND sell_time <= $3::timestamptz)::text AS unmatched,
+       (SELECT count(*) FROM fifo_computation_log
+        WHERE fifo_ledger_run AND allocation_version = $1 AND status = 'failed' AND NOT dry_run
+          AND computation_start > $2::timestamptz AND computation_start <= $3::timestamptz)::text AS failed`,
+    [version, start, end.toISOString()],
+  );
+  return {
+    hours,
+    start,
+    end: end.toISOString(),
+    unmatchedSells: Number(rows[0]!.unmatched),
+    failedRuns: Number(rows[0]!.failed),
+  };
+}
+
+/**
+ * The versions that exist: registered in fifo_versions (fifo-ledger built them), or holding
+ * allocation rows (another program wrote them: the bot's own version). Lowest first. The
+ * allocations are read by a loose index scan, one probe per version.
+ */
+export async function listKnownVersions(db: pg.Pool | pg.ClientBase): Promise<number[]> {
+  const { rows } = await db.query<{ v: number }>(
+    `WITH RECURSIVE a AS (
+       SELECT min(allocation_version) AS v FROM fifo_allocations
+       UNION ALL
+       SELECT (SELECT min(allocation_version) FROM fifo_allocations WHERE allocation_version > a.v)
+       FROM a WHERE a.v IS NOT NULL
+     )
+     SELECT v FROM a WHERE v IS NOT NULL
+     UNION SELECT allocation_version FROM fifo_versions
+     ORDER BY 1`,
+  );
+  return rows.map((r) => Number(r.v));
 }

@@ -42,6 +42,12 @@ const BANNER: Record<Verdict, { bg: string; edge: string; fg: string; headline: 
     headline: 'WARNING: figures are current, check below',
   },
   STALE: { bg: '#fee2e2', edge: '#b91c1c', fg: '#7f1d1d', headline: 'STALE: figures may be out of date' },
+  FAILED: {
+    bg: '#fee2e2',
+    edge: '#7f1d1d',
+    fg: '#7f1d1d',
+    headline: 'FAILED: the last run failed, see below',
+  },
 };
 
 const pnlColor = (text: string) => (text.startsWith('-') ? C.loss : /[1-9]/.test(text) ? C.gain : C.text);

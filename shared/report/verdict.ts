@@ -2,6 +2,8 @@
  * The verdict at the top of the email, from readHealth (shared/jobs/health.ts) and two facts
  * of the window. Pure: no clock, no database.
  *
+ * FAILED (the jobs are failing: the figures stop moving) when the last run of either job
+ * failed.
  * STALE (the figures may be out of date) when any of:
  *   - the oldest pending change is older than maxLagMinutes (default 15);
  *   - changes are pending and the last successful incremental run is older than
@@ -11,12 +13,15 @@
  *   - the last full rebuild found drift (rows or USD);
  *   - sells in the window have an unmatched remainder;
  *   - trades are rejected (fifo_rejected_trades);
- *   - runs were abandoned, the last run of a mode failed, or a run failed in the window.
- * OK otherwise. Every reason found is listed, STALE ones first.
+ *   - runs were abandoned, or a run failed in the window.
+ * OK otherwise. Every reason found is listed, the most severe first.
+ *
+ * The same rules judge the email and `fifo health`; a caller may add notes the rules cannot
+ * see (the CLI's "no DATABASE_URL: this is the embedded database"), each a WARNING reason.
  */
 import type { Health } from '../jobs/health.ts';
 
-export type Verdict = 'OK' | 'WARNING' | 'STALE';
+export type Verdict = 'OK' | 'WARNING' | 'STALE' | 'FAILED';
 
 export interface HealthThresholds {
   /** @default 15 */
@@ -45,6 +50,10 @@ export interface VerdictInput {
   readonly unmatchedSellsInWindow: number;
   readonly failedRunsInWindow: number;
   readonly thresholds?: HealthThresholds;
+  /** How the reasons name the window. @default 'the window' */
+  readonly windowLabel?: string;
+  /** WARNING reasons from the caller, listed before the rules' own warnings. */
+  readonly notes?: readonly string[];
 }
 
 /** Seconds from an ISO instant to now, never negative. */
@@ -56,8 +65,17 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function judgeHealth(input: VerdictInput): { verdict: Verdict; reasons: VerdictReason[] } {
   const t = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
   const { health: h, now } = input;
+  const window = input.windowLabel ?? 'the window';
   const reasons: VerdictReason[] = [];
   const stale = (text: string) => reasons.push({ level: 'STALE', text });
+  const failed = (text: string) => reasons.push({ level: 'FAILED', text });
+
+  for (const [mode, run] of [
+    ['full rebuild', h.lastRun.full],
+    ['incremental run', h.lastRun.incremental],
+  ] as const) {
+    if (run?.status === 'failed') failed(`the last ${mode} failed${run.error ? `: ${run.error}` : ''}`);
+  }
   const warn = (text: string) => reasons.push({ level: 'WARNING', text });
 
   if (h.pendingChanges > 0 && h.lagSeconds > t.maxLagMinutes * 60) {
@@ -90,12 +108,13 @@ export function judgeHealth(input: VerdictInput): { verdict: Verdict; reasons: V
     }
   }
 
+  for (const note of input.notes ?? []) warn(note);
   if (h.lastDrift && (h.lastDrift.rows !== 0 || !/^-?0(\.0*)?$/.test(h.lastDrift.usd))) {
     warn(`the last full rebuild found drift: ${plural(h.lastDrift.rows, 'row')}, ${h.lastDrift.usd} USD`);
   }
   if (input.unmatchedSellsInWindow > 0) {
     warn(
-      `${plural(input.unmatchedSellsInWindow, 'sell')} in the window had no open lot for part or all of it`,
+      `${plural(input.unmatchedSellsInWindow, 'sell')} in ${window} had no open lot for part or all of it`,
     );
   }
   if (h.rejectedTrades > 0) {
@@ -104,20 +123,16 @@ export function judgeHealth(input: VerdictInput): { verdict: Verdict; reasons: V
   if (h.abandonedRuns > 0) {
     warn(`${plural(h.abandonedRuns, 'run')} abandoned (marked running, but no process holds the lock)`);
   }
-  for (const [mode, run] of [
-    ['full rebuild', h.lastRun.full],
-    ['incremental run', h.lastRun.incremental],
-  ] as const) {
-    if (run?.status === 'failed') warn(`the last ${mode} failed${run.error ? `: ${run.error}` : ''}`);
-  }
   if (input.failedRunsInWindow > 0) {
-    warn(`${plural(input.failedRunsInWindow, 'run')} failed in the window`);
+    warn(`${plural(input.failedRunsInWindow, 'run')} failed in ${window}`);
   }
 
-  const verdict: Verdict = reasons.some((r) => r.level === 'STALE')
-    ? 'STALE'
-    : reasons.length > 0
-      ? 'WARNING'
-      : 'OK';
+  const verdict: Verdict = reasons.some((r) => r.level === 'FAILED')
+    ? 'FAILED'
+    : reasons.some((r) => r.level === 'STALE')
+      ? 'STALE'
+      : reasons.length > 0
+        ? 'WARNING'
+        : 'OK';
   return { verdict, reasons };
 }

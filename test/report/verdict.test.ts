@@ -22,7 +22,7 @@ function healthy(overrides: Partial<Health> = {}): Health {
     lastSuccess: { full: run(3600), incremental: run(120) },
     lagSeconds: 0,
     pendingChanges: 0,
-    unmatchedSells: { count: 0, size: '0', rows: 0 },
+    unmatchedSells: { count: 0, rows: 0, bySymbol: [] },
     allocations: 10,
     openLots: 2,
     lastDrift: { at: ago(3600), rows: 0, usd: '0' },
@@ -127,7 +127,26 @@ describe('the verdict', () => {
     expect(never.reasons[0]!.text).toBe('no full rebuild has ever completed');
   });
 
-  it('is WARNING for drift, unmatched sells, rejected trades, abandoned and failed runs', () => {
+  it('is FAILED when the last run of a job failed, most severe first', () => {
+    // Why: a failing job stops the figures; the operator must see that before anything else.
+    // Prepare
+    const health = healthy({
+      lastRun: { full: run(3600), incremental: run(60, 'failed', 'boom') },
+      rejectedTrades: 1,
+    });
+
+    // Act
+    const result = judge(health);
+
+    // Assess
+    expect(result.verdict).toBe('FAILED');
+    expect(result.reasons.map((r) => [r.level, r.text])).toEqual([
+      ['FAILED', 'the last incremental run failed: boom'],
+      ['WARNING', '1 trade rejected (see fifo_rejected_trades)'],
+    ]);
+  });
+
+  it('is WARNING for drift, unmatched sells, rejected trades, abandoned runs and runs failed in the window', () => {
     // Why: each of these means the figures are current but something needs a look.
     // Prepare
     const cases: [string, ReturnType<typeof judge>][] = [
@@ -136,10 +155,6 @@ describe('the verdict', () => {
       ['unmatched', judge(healthy(), { unmatched: 2 })],
       ['rejected', judge(healthy({ rejectedTrades: 1 }))],
       ['abandoned', judge(healthy({ abandonedRuns: 1 }))],
-      [
-        'failed last run',
-        judge(healthy({ lastRun: { full: run(3600), incremental: run(60, 'failed', 'boom') } })),
-      ],
       ['failed in window', judge(healthy(), { failed: 1 })],
     ];
 
@@ -149,7 +164,6 @@ describe('the verdict', () => {
     // Assess
     expect(verdicts).toEqual(cases.map(([name]) => [name, 'WARNING', 1]));
     expect(cases[0]![1].reasons[0]!.text).toBe('the last full rebuild found drift: 2 rows, 1500 USD');
-    expect(cases[5]![1].reasons[0]!.text).toBe('the last incremental run failed: boom');
   });
 
   it('is STALE over WARNING and lists both kinds of reasons, STALE first', () => {
@@ -163,5 +177,40 @@ describe('the verdict', () => {
     // Assess
     expect(result.verdict).toBe('STALE');
     expect(result.reasons.map((r) => r.level)).toEqual(['STALE', 'WARNING']);
+  });
+
+  it("adds the caller's notes as WARNING reasons and names the window as told, the rules unchanged", () => {
+    // Why: `fifo health` judges by these same rules, and must say on stdout when it looked at the
+    // embedded database and which window ("the last 24 h") its unmatched sells were counted in.
+    // Prepare
+    const health = healthy();
+
+    // Act
+    const noted = judgeHealth({
+      health,
+      now: NOW,
+      unmatchedSellsInWindow: 1,
+      failedRunsInWindow: 0,
+      windowLabel: 'the last 24 h',
+      notes: ['no DATABASE_URL: this is the embedded database'],
+    });
+    const stale = judgeHealth({
+      health: healthy({ lastSuccess: { full: null, incremental: run(60) } }),
+      now: NOW,
+      unmatchedSellsInWindow: 0,
+      failedRunsInWindow: 0,
+      notes: ['a note'],
+    });
+
+    // Assess
+    expect(noted).toEqual({
+      verdict: 'WARNING',
+      reasons: [
+        { level: 'WARNING', text: 'no DATABASE_URL: this is the embedded database' },
+        { level: 'WARNING', text: '1 sell in the last 24 h had no open lot for part or all of it' },
+      ],
+    });
+    expect(stale.verdict).toBe('STALE');
+    expect(stale.reasons.map((r) => r.level)).toEqual(['STALE', 'WARNING']);
   });
 });
