@@ -75,9 +75,11 @@ describe.skipIf(needsServer)('as the job role (needs a server: PGlite has no rol
     const updatePrice = job.pool.query(`UPDATE trade_records SET price = 1`).catch((e: Error) => e);
     const deleteTrades = job.pool.query(`DELETE FROM trade_records`).catch((e: Error) => e);
     const readOther = job.pool.query(`SELECT * FROM bot_secrets`).catch((e: Error) => e);
+    // The run log is the record of what the jobs did: they add to it, never erase it.
+    const eraseLog = job.pool.query(`DELETE FROM fifo_computation_log`).catch((e: Error) => e);
 
     // Assess
-    for (const attempt of await Promise.all([updatePrice, deleteTrades, readOther])) {
+    for (const attempt of await Promise.all([updatePrice, deleteTrades, readOther, eraseLog])) {
       expect(attempt).toBeInstanceOf(Error);
       expect((attempt as Error).message).toContain('permission denied');
     }
