@@ -1,6 +1,6 @@
 /** Reading the trade source (the fifo_trade_source view) in FIFO processing order. */
 import type pg from 'pg';
-import { parseScaled, parseTrade, type Trade } from '../fifo/index.ts';
+import { identifierProblem, parseScaled, parseTrade, type Trade } from '../fifo/index.ts';
 import { CopyRowStream } from './copy-stream.ts';
 import { utcText } from './sql.ts';
 
@@ -106,7 +106,9 @@ export function checkSourceRow(
     plainPositive(size) &&
     (fee === null || PLAIN.test(fee)) &&
     row.order_id.trim() !== '' &&
-    row.symbol.trim() !== ''
+    row.symbol.trim() !== '' &&
+    identifierProblem('order_id', row.order_id) === null &&
+    identifierProblem('symbol', row.symbol) === null
   ) {
     return {
       trade: {

@@ -8,6 +8,9 @@ export * from './output.ts';
 export { canonicalTime, TimeFormatError } from './time.ts';
 export {
   type CheckedTrade,
+  identifierProblem,
+  MAX_ORDER_ID_BYTES,
+  MAX_SYMBOL_BYTES,
   normaliseSide,
   parseTrade,
   parseTrades,

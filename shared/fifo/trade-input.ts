@@ -11,6 +11,25 @@ export const TRADE_FIELDS = ['order_id', 'symbol', 'side', 'order_time', 'price'
 
 export type RawTrade = Record<string, unknown>;
 
+/**
+ * The longest order_id and symbol a trade may have, in UTF-8 bytes. A sell's allocation key
+ * holds two order ids (sell and lot) and the version, and a btree entry must fit in a third
+ * of a page (2,704 bytes): two ids of 1.5 KB once stopped every run. With these limits the
+ * widest key, (sell, buy, version), stays under 1.1 KB. Longer ones are rejected as bad rows.
+ */
+export const MAX_ORDER_ID_BYTES = 512;
+export const MAX_SYMBOL_BYTES = 128;
+
+/** Why an identifier cannot be used as a key, or null when it can. */
+export function identifierProblem(field: 'order_id' | 'symbol', value: string): string | null {
+  if (value.includes('\u0000')) return `${field} contains a NUL character`;
+  const limit = field === 'order_id' ? MAX_ORDER_ID_BYTES : MAX_SYMBOL_BYTES;
+  // Three UTF-8 bytes per UTF-16 unit at most: short strings need no count.
+  if (value.length * 3 <= limit) return null;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  return bytes <= limit ? null : `${field} is ${bytes.toLocaleString('en-US')} bytes long; the limit is ${limit}`;
+}
+
 export interface ParsedTrades {
   readonly trades: Trade[];
   /** One message per bad row; empty when every row is valid. */
@@ -80,6 +99,13 @@ export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade
 
   const orderId = required('order_id');
   const symbol = required('symbol');
+  for (const [field, value] of [
+    ['order_id', orderId],
+    ['symbol', symbol],
+  ] as const) {
+    const problem = value === null ? null : identifierProblem(field, value);
+    if (problem) problems.push(problem);
+  }
   const sideText = required('side');
   const side = sideText === null ? null : normaliseSide(sideText);
   if (sideText !== null && side === null) problems.push(`side must be buy or sell, got "${sideText}"`);

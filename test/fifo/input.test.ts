@@ -6,6 +6,8 @@ import {
   canonicalTime,
   divHalfEven,
   formatScaled,
+  MAX_ORDER_ID_BYTES,
+  MAX_SYMBOL_BYTES,
   NumberFormatError,
   parsePlain,
   parseScaled,
@@ -140,6 +142,28 @@ describe('parseTrades', () => {
   });
 
   // Without an order_id the row is still named, by its position.
+  it('rejects order ids and symbols that cannot be keys: too long, or with a NUL', () => {
+    // Why: a 1.5 KB id pair overflowed the allocations' btree key and stopped every run.
+    // Prepare
+    const rows = [
+      { ...good, order_id: 'o'.repeat(MAX_ORDER_ID_BYTES + 1) },
+      { ...good, order_id: 'é'.repeat(MAX_ORDER_ID_BYTES / 2) },
+      { ...good, order_id: 'nul\u0000id' },
+      { ...good, order_id: 's1', symbol: 'S'.repeat(MAX_SYMBOL_BYTES + 1) },
+      { ...good, order_id: 'fits', symbol: 'S'.repeat(MAX_SYMBOL_BYTES) },
+    ];
+
+    // Act
+    const { errors } = parseTrades(rows, label);
+
+    // Assess: bytes, not characters (é is two in UTF-8); the widest allowed still fits
+    expect(errors.map((e) => e.replace(/ \(order_id [^)]*\)/, ''))).toEqual([
+      `trade 1: order_id is 513 bytes long; the limit is ${MAX_ORDER_ID_BYTES}`,
+      'trade 3: order_id contains a NUL character',
+      `trade 4: symbol is 129 bytes long; the limit is ${MAX_SYMBOL_BYTES}`,
+    ]);
+  });
+
   it('names a row without order_id by its position', () => {
     // Prepare
     const rows = [good, omit(sell('s1', '2024-01-02T00:00:00Z', '1', '1'), 'order_id')];
