@@ -1,5 +1,6 @@
 /** The operator CLI. Each command is a thin wrapper over shared/. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { redactSecrets } from '../../shared/db/pool.ts';
 import { SchemaNotReadyError } from '../../shared/db/schema-state.ts';
 import { parseScaled } from '../../shared/fifo/index.ts';
 import { ConfigError } from '../../shared/jobs/index.ts';
@@ -77,9 +78,11 @@ function explain(error: unknown): string {
 }
 
 function fail(error: unknown): void {
-  process.stderr.write(`fifo: ${explain(error)}\n`);
+  // A driver's or Node's message may quote the connection string or its password.
+  const safe = (text: string) => redactSecrets(text, process.env.DATABASE_URL);
+  process.stderr.write(`fifo: ${safe(explain(error))}\n`);
   if (process.env.FIFO_DEBUG === '1' && error instanceof Error && error.stack) {
-    process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`${safe(error.stack)}\n`);
   }
   process.exitCode = 1;
 }

@@ -59,7 +59,15 @@ export async function resolveConnection(
   const tls = getChoiceFromEnv(ENV.dbTls, DB_TLS_MODES, 'verify-full', env);
   const url = getOptionalStringFromEnv(ENV.databaseUrl, env);
   if (url) {
-    const parsed = new URL(url);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // Node's ERR_INVALID_URL carries the whole input, password included: never pass it on.
+      throw new ConfigError(
+        `${ENV.databaseUrl} is not a valid URL (its value is not logged); fix it or unset it`,
+      );
+    }
     return {
       connectionString: url,
       ssl: sslOptions(tls, parsed.hostname),

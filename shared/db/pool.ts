@@ -82,22 +82,62 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 }
 
 /**
- * Describes a connection string without its password, for logs and errors: the password in
- * the user info (with or without a scheme) and a `password=` parameter are both masked.
+ * Describes a connection string without its password, for logs and errors. Every form
+ * node-postgres and libpq take is covered:
+ * - a URL, whose password may hold an unencoded `/`, `#`, `?`, `:` or `@`: everything from
+ *   the first `:` of the user info to the last `@` is masked (when a query value holds an `@`,
+ *   more is masked, never less);
+ * - a URL pasted without its scheme (`user:password@host/db`);
+ * - a `password=` query parameter, and a `key=value` string (`host=... password='...'`).
  */
 export function redactUrl(connectionString: string): string {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(connectionString)?.[0] ?? '';
   let rest = connectionString.slice(scheme.length);
-  const authorityEnd = rest.search(/[/?#]/);
-  const authority = authorityEnd < 0 ? rest : rest.slice(0, authorityEnd);
-  const at = authority.lastIndexOf('@');
+  const at = rest.lastIndexOf('@');
   if (at >= 0) {
-    const userInfo = authority.slice(0, at);
+    const userInfo = rest.slice(0, at);
     const colon = userInfo.indexOf(':');
-    const masked = colon < 0 ? userInfo : `${userInfo.slice(0, colon)}:***`;
-    rest = masked + rest.slice(at);
+    if (colon >= 0) rest = `${userInfo.slice(0, colon)}:***${rest.slice(at)}`;
   }
-  return (scheme + rest).replace(/([?&]password=)[^&#]*/gi, '$1***');
+  return (scheme + rest)
+    .replace(/([?&]password=)[^&#]*/gi, '$1***')
+    .replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'&*][^\s&]*)/gi, '$1***');
+}
+
+/** The password a connection string carries, in every form it could be printed in. */
+function passwordForms(connectionString: string): string[] {
+  const forms = new Set<string>();
+  const masked = redactUrl(connectionString);
+  // What redactUrl masked is the password: recover it by aligning the two strings.
+  let i = 0;
+  while (i < masked.length && masked[i] === connectionString[i]) i++;
+  const star = masked.indexOf('***', i - 3 < 0 ? 0 : i - 3);
+  if (star >= 0) {
+    const tail = masked.slice(star + 3);
+    const end = connectionString.length - tail.length;
+    const raw = connectionString.slice(star, end).replace(/^'|'$/g, '');
+    if (raw.length >= 4) {
+      forms.add(raw);
+      try {
+        forms.add(decodeURIComponent(raw));
+      } catch {
+        // not URL-encoded
+      }
+      forms.add(encodeURIComponent(raw));
+    }
+  }
+  return [...forms];
+}
+
+/**
+ * Masks the connection string and its password wherever they appear in a text (an error
+ * message from the driver or Node may quote either).
+ */
+export function redactSecrets(text: string, connectionString: string | undefined): string {
+  if (!connectionString) return text;
+  let out = text.split(connectionString).join(redactUrl(connectionString));
+  for (const form of passwordForms(connectionString)) out = out.split(form).join('***');
+  return out;
 }
 
 /**

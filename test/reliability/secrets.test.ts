@@ -206,6 +206,20 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
       expect(leaks(errorText(error), [connectionString])).toEqual([]);
     });
 
+    it('log neither when DATABASE_URL is not a valid URL', async () => {
+      // Why: Node's ERR_INVALID_URL carries the whole input in its "input" field, which the logger printed.
+      // Prepare
+      vi.stubEnv(ENV.databaseUrl, `postgres://postgres:${PASSWORD}@[not-a-host/postgres`);
+
+      // Act
+      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
+
+      // Assess
+      expect((error as Error).message).toMatch(/DATABASE_URL is not a valid URL/);
+      expect(leaks(output.text())).toEqual([]);
+      expect(leaks(errorText(error))).toEqual([]);
+    });
+
     it('log neither when the secret is malformed', async () => {
       // Why: the validation error names the bad fields; it must not echo the secret it could not use.
       // Prepare
@@ -290,6 +304,23 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
       // Assess
       expect(result.code).toBe(1);
       expect(leaks(result.output, [url])).toEqual([]);
+    });
+
+    it('redacts a password with unencoded /, #, ? and : and a key=value connection string', async () => {
+      // Why: redaction once stopped at the first / # or ? and printed "postgres:***@ss:w/rd@...".
+      // Prepare
+      const raw = `postgres://postgres:${PASSWORD}@127.0.0.1:${deadPort}/postgres`;
+      const keyValue = `host=127.0.0.1 port=${deadPort} user=postgres password=${TOKEN}/x#y dbname=postgres`;
+
+      // Act
+      const results = await Promise.all([fifo(raw, 'health'), fifo(keyValue, 'health')]);
+
+      // Assess
+      for (const result of results) {
+        expect(result.code).toBe(1);
+        expect(result.output).not.toMatch(/^\s+at /m);
+        expect(leaks(result.output, [raw, keyValue])).toEqual([]);
+      }
     });
 
     it('redacts a DATABASE_URL pasted without its postgres:// scheme', async () => {
