@@ -231,8 +231,8 @@ export function healthText(view: HealthView): string {
     `last drift:             ${h.lastDrift ? `${h.lastDrift.rows} rows, ${h.lastDrift.usd} USD (full rebuild started ${h.lastDrift.at})` : 'no full rebuild yet'}`,
     `rejected trades:        ${h.rejectedTrades}${h.rejectedTrades ? ' (see fifo_rejected_trades)' : ''}`,
     `abandoned runs:         ${h.abandonedRuns}${h.runInProgress ? ' (a run is in progress)' : ''}`,
-    `remaining_size mirror:  ${h.mirrorMismatches === 0 ? 'matches the lots' : `${h.mirrorMismatches} buys rewritten by another program (the next run puts them back; see docs/migration.md)`}`,
-    `other FIFO writers:     ${h.foreignRuns24h === 0 ? 'none in 24 h' : `${h.foreignRuns24h} log rows by another program in 24 h (the bot's FIFO script? see docs/migration.md)`}`,
+    `remaining_size mirror:  ${h.mirrorMismatches === 0 ? 'matches the lots' : `${h.mirrorMismatches} ${h.mirrorMismatches === 1 ? 'buy' : 'buys'} rewritten by another program (the next run puts them back; see docs/migration.md)`}`,
+    `other FIFO writers:     ${h.foreignRuns24h === 0 ? 'none in 24 h' : `${h.foreignRuns24h} log ${h.foreignRuns24h === 1 ? 'row' : 'rows'} by another program in 24 h (the bot's FIFO script? see docs/migration.md)`}`,
   ].join('\n');
 }
 

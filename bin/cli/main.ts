@@ -71,6 +71,13 @@ function explain(error: unknown): string {
   }
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
+  const constraint = (error as { constraint?: unknown } | null)?.constraint;
+  if (code === '23505' && typeof constraint === 'string' && /fifo_allocations/.test(constraint)) {
+    return (
+      `${message}: another program wrote allocations of this version while fifo-ledger did (the bot's own FIFO ` +
+      `cron on a version taken over?); switch it off, then run fifo full for the version (docs/migration.md)`
+    );
+  }
   if (code === '42P01' || code === '42703' || code === '42883') {
     return `${message}: the database schema is not what this fifo-ledger expects; run: fifo adopt --check`;
   }

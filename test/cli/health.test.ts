@@ -305,7 +305,7 @@ describe('the health text and JSON', () => {
       'unmatched sells:        3 all time, 1 in the last 24 h (BTC-USD 1 sell, size 0.2; TOSHI-USD 2 sells, size 33395)',
     );
     expect(lines.some((l) => l.startsWith('remaining_size mirror:  2 buys rewritten'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('other FIFO writers:     1 log rows by another program'))).toBe(
+    expect(lines.some((l) => l.startsWith('other FIFO writers:     1 log row by another program'))).toBe(
       true,
     );
   });
