@@ -27,7 +27,9 @@ export function identifierProblem(field: 'order_id' | 'symbol', value: string): 
   // Three UTF-8 bytes per UTF-16 unit at most: short strings need no count.
   if (value.length * 3 <= limit) return null;
   const bytes = Buffer.byteLength(value, 'utf8');
-  return bytes <= limit ? null : `${field} is ${bytes.toLocaleString('en-US')} bytes long; the limit is ${limit}`;
+  return bytes <= limit
+    ? null
+    : `${field} is ${bytes.toLocaleString('en-US')} bytes long; the limit is ${limit}`;
 }
 
 export interface ParsedTrades {

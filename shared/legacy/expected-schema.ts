@@ -11,9 +11,48 @@ export const MIGRATIONS = {
   fifoTables: '0002_fifo-tables',
   changeCapture: '0003_change-capture',
   legacyArchive: '0004_legacy-archive',
+  jobRole: '0005_job-role',
+  fillRows: '0006_fill-rows',
+  rowUpdateCapture: '0007_row-update-capture',
+  botCoexistence: '0008_bot-coexistence',
 } as const;
 
 export type MigrationName = (typeof MIGRATIONS)[keyof typeof MIGRATIONS];
+
+/**
+ * What fifo-ledger puts in a column, or reads from it; it decides which column types work
+ * (./adopt-check-columns.ts judges them).
+ * - usd, quantity, per-unit: exact decimals with up to 8, 30 and 18 decimal places
+ *   (shared/fifo/decimal.ts), written as text and read back with trim_scale()
+ * - time: a UTC instant; text: a string; integer: a whole number (versions, ids);
+ *   count: any number (counters, durations); uuid, boolean, jsonb: as named
+ * - symbols: fifo_computation_log.symbols_processed, written as the column takes it
+ *   (shared/db/run-log.ts): the list of symbols, their count or a comma list
+ * - trade-number: a trade's float8 value, read through fifo_trade_source as text
+ * - mirror: trade_records.remaining_size, written as double precision
+ * - float8: a legacy PnL value, kept bit for bit by the archive
+ */
+export type ValueKind =
+  | 'usd'
+  | 'quantity'
+  | 'per-unit'
+  | 'time'
+  | 'text'
+  | 'integer'
+  | 'count'
+  | 'uuid'
+  | 'boolean'
+  | 'jsonb'
+  | 'symbols'
+  | 'trade-number'
+  | 'mirror'
+  | 'float8';
+
+/**
+ * How fifo-ledger's INSERTs fill a column: on every row with a value, with NULL on some
+ * rows, or never (the column's default, else NULL).
+ */
+export type InsertMode = 'always' | 'maybe-null' | 'omitted';
 
 export interface ExpectedColumn {
   readonly name: string;
@@ -21,10 +60,24 @@ export interface ExpectedColumn {
   readonly type: string;
   /** The migration adds it to a table that exists without it (ADD COLUMN IF NOT EXISTS). */
   readonly addedIfMissing?: boolean;
+  /** The migration that adds it, when not the table's own. */
+  readonly migration?: MigrationName;
   /** fifo-ledger reads or writes it: the jobs fail without it. */
   readonly required?: boolean;
   /** A deprecated legacy column of the bot's: it may have been dropped, nothing needs it. */
   readonly deprecated?: boolean;
+  /** What fifo-ledger stores in it or reads from it; absent: fifo-ledger never touches it. */
+  readonly value?: ValueKind;
+  /** How fifo-ledger's INSERTs fill it (tables fifo-ledger inserts into). */
+  readonly insert?: InsertMode;
+  /** When an insert leaves it NULL (insert 'maybe-null'), for the finding's reason. */
+  readonly nullWhen?: string;
+  /** The sign of what fifo-ledger writes, to judge CHECK (col > 0) and CHECK (col >= 0). */
+  readonly sign?: { readonly min: 'positive' | 'nonnegative' | 'any'; readonly when?: string };
+  /** Every value fifo-ledger writes, to judge CHECK (col IN (...)). */
+  readonly values?: readonly string[];
+  /** The default the column must have: writers that leave it out depend on it. */
+  readonly needsDefault?: { readonly sql: 'sequence' | 'true' | 'false'; readonly why: string };
 }
 
 export interface ExpectedTable {
@@ -32,6 +85,19 @@ export interface ExpectedTable {
   readonly migration: MigrationName;
   /** The bot's database may already have it (CREATE TABLE IF NOT EXISTS keeps it as it is). */
   readonly mayExist: boolean;
+  /** What fifo-ledger does with it, for the report. */
+  readonly role: string;
+  /** fifo-ledger (or its capture trigger) inserts rows: NOT NULL, defaults and keys apply. */
+  readonly inserts: boolean;
+  /**
+   * Each set of columns that names one of fifo-ledger's rows. A unique key holding all the
+   * columns of one of them never refuses its rows; any other can.
+   */
+  readonly identities?: readonly (readonly string[])[];
+  /** The columns of an INSERT ... ON CONFLICT (...): a unique index on exactly these must exist. */
+  readonly conflictKeys?: readonly (readonly string[])[];
+  /** CHECK constraints fifo-ledger's rows always satisfy, in normalizeCheck()'s form. */
+  readonly safeChecks?: readonly string[];
   readonly columns: readonly ExpectedColumn[];
 }
 
@@ -67,6 +133,12 @@ const VARCHAR = 'character varying';
 const FLOAT8 = 'double precision';
 const TSTZ = 'timestamp with time zone';
 
+const UNMATCHED = 'on the unmatched row of a sell larger than its open lots';
+const RUNNING = "while the run is 'running'";
+const POSITIVE = { min: 'positive' } as const;
+const COUNT = { min: 'nonnegative', when: '0 when there was nothing to count' } as const;
+const SERIAL = { sql: 'sequence', why: 'fifo-ledger never writes it' } as const;
+
 /** The deprecated PnL columns `fifo legacy archive` moves, in the archive's column order. */
 export const LEGACY_ARCHIVE_COLUMNS = [
   'realized_profit',
@@ -83,25 +155,32 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
     name: 'trade_records',
     migration: MIGRATIONS.tradeRecords,
     mayExist: true,
+    role: "the bot's: fifo-ledger reads it through fifo_trade_source and writes only remaining_size",
+    inserts: false,
     columns: [
-      col('order_id', VARCHAR, { required: true }),
+      col('order_id', VARCHAR, { required: true, value: 'text' }),
       col('parent_id', VARCHAR, { deprecated: true }),
       col('parent_ids', `${VARCHAR}[]`, { deprecated: true }),
-      col('symbol', VARCHAR, { required: true }),
-      col('side', VARCHAR, { required: true }),
-      col('order_time', TSTZ, { required: true }),
-      col('price', FLOAT8, { required: true }),
-      col('size', FLOAT8, { required: true }),
+      col('symbol', VARCHAR, { required: true, value: 'text' }),
+      col('side', VARCHAR, { required: true, value: 'text' }),
+      col('order_time', TSTZ, { required: true, value: 'time' }),
+      col('price', FLOAT8, { required: true, value: 'trade-number' }),
+      col('size', FLOAT8, { required: true, value: 'trade-number' }),
       col('pnl_usd', FLOAT8, { deprecated: true }),
-      col('total_fees_usd', FLOAT8, { required: true, addedIfMissing: true }),
+      col('total_fees_usd', FLOAT8, { required: true, addedIfMissing: true, value: 'trade-number' }),
       col('trigger', 'jsonb'),
       col('order_type', VARCHAR),
-      col('status', VARCHAR, { required: true, addedIfMissing: true }),
+      col('status', VARCHAR, { required: true, addedIfMissing: true, value: 'text' }),
       col('source', VARCHAR),
       col('cost_basis_usd', FLOAT8, { deprecated: true }),
       col('sale_proceeds_usd', FLOAT8, { deprecated: true }),
       col('net_sale_proceeds_usd', FLOAT8, { deprecated: true }),
-      col('remaining_size', FLOAT8, { required: true, addedIfMissing: true }),
+      col('remaining_size', FLOAT8, {
+        required: true,
+        addedIfMissing: true,
+        value: 'mirror',
+        sign: { min: 'nonnegative', when: '0 once a lot is consumed' },
+      }),
       col('realized_profit', FLOAT8, { deprecated: true }),
       col('ingest_via', 'text'),
       col('last_reconciled_at', TSTZ),
@@ -112,138 +191,375 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
     name: 'fifo_allocations',
     migration: MIGRATIONS.fifoTables,
     mayExist: true,
+    role: "shared with the bot's FIFO script and reports: fifo-ledger writes its own versions",
+    inserts: true,
+    identities: [['id'], ['sell_order_id', 'buy_order_id', 'allocation_version']],
+    safeChecks: [
+      'buy_order_id is not null or notes is not null',
+      'buy_time is null or buy_time <= sell_time',
+      'buy_time <= sell_time',
+    ],
     columns: [
-      col('id', 'bigint', { required: true }),
-      col('sell_order_id', VARCHAR, { required: true }),
-      col('buy_order_id', VARCHAR, { required: true }),
-      col('symbol', VARCHAR, { required: true }),
-      col('allocated_size', 'numeric', { required: true }),
-      col('buy_price', 'numeric', { required: true }),
-      col('sell_price', 'numeric', { required: true }),
-      col('buy_fees_per_unit', 'numeric', { required: true, addedIfMissing: true }),
-      col('sell_fees_per_unit', 'numeric', { required: true, addedIfMissing: true }),
-      col('cost_basis_usd', 'numeric', { required: true }),
-      col('proceeds_usd', 'numeric', { required: true }),
-      col('net_proceeds_usd', 'numeric', { required: true, addedIfMissing: true }),
-      col('pnl_usd', 'numeric', { required: true }),
-      col('buy_time', TSTZ, { required: true, addedIfMissing: true }),
-      col('sell_time', TSTZ, { required: true }),
-      col('allocation_time', TSTZ, { required: true, addedIfMissing: true }),
-      col('allocation_version', 'integer', { required: true }),
-      col('allocation_batch_id', 'uuid', { required: true, addedIfMissing: true }),
-      col('notes', 'text', { required: true, addedIfMissing: true }),
+      col('id', 'bigint', { required: true, value: 'integer', insert: 'omitted', needsDefault: SERIAL }),
+      col('sell_order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('buy_order_id', VARCHAR, {
+        required: true,
+        value: 'text',
+        insert: 'maybe-null',
+        nullWhen: UNMATCHED,
+      }),
+      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('allocated_size', 'numeric', {
+        required: true,
+        value: 'quantity',
+        insert: 'always',
+        sign: POSITIVE,
+      }),
+      col('buy_price', 'numeric', {
+        required: true,
+        value: 'quantity',
+        insert: 'maybe-null',
+        nullWhen: UNMATCHED,
+        sign: POSITIVE,
+      }),
+      col('sell_price', 'numeric', { required: true, value: 'quantity', insert: 'always', sign: POSITIVE }),
+      col('buy_fees_per_unit', 'numeric', {
+        required: true,
+        addedIfMissing: true,
+        value: 'per-unit',
+        insert: 'maybe-null',
+        nullWhen: UNMATCHED,
+        sign: { min: 'nonnegative', when: '0 when the buy paid no fee' },
+      }),
+      col('sell_fees_per_unit', 'numeric', {
+        required: true,
+        addedIfMissing: true,
+        value: 'per-unit',
+        insert: 'always',
+        sign: { min: 'nonnegative', when: '0 when the sell paid no fee' },
+      }),
+      col('cost_basis_usd', 'numeric', {
+        required: true,
+        value: 'usd',
+        insert: 'maybe-null',
+        nullWhen: UNMATCHED,
+        sign: {
+          min: 'nonnegative',
+          when: '0 when a slice costs less than half a hundred-millionth of a dollar',
+        },
+      }),
+      col('proceeds_usd', 'numeric', {
+        required: true,
+        value: 'usd',
+        insert: 'always',
+        sign: {
+          min: 'nonnegative',
+          when: '0 when a slice is worth less than half a hundred-millionth of a dollar',
+        },
+      }),
+      col('net_proceeds_usd', 'numeric', {
+        required: true,
+        addedIfMissing: true,
+        value: 'usd',
+        insert: 'always',
+        sign: { min: 'any', when: 'negative when the fee exceeds the gross proceeds' },
+      }),
+      col('pnl_usd', 'numeric', {
+        required: true,
+        value: 'usd',
+        insert: 'maybe-null',
+        nullWhen: UNMATCHED,
+        sign: { min: 'any', when: 'negative on a loss' },
+      }),
+      col('buy_time', TSTZ, {
+        required: true,
+        addedIfMissing: true,
+        value: 'time',
+        insert: 'maybe-null',
+        nullWhen: UNMATCHED,
+      }),
+      col('sell_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
+      col('allocation_time', TSTZ, {
+        required: true,
+        addedIfMissing: true,
+        value: 'time',
+        insert: 'omitted',
+      }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('allocation_batch_id', 'uuid', {
+        required: true,
+        addedIfMissing: true,
+        value: 'uuid',
+        insert: 'always',
+      }),
+      col('notes', 'text', {
+        required: true,
+        addedIfMissing: true,
+        value: 'text',
+        insert: 'maybe-null',
+        nullWhen: 'on every matched slice',
+      }),
     ],
   },
   {
     name: 'fifo_lots',
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
+    role: "fifo-ledger's: every buy's lot per version",
+    inserts: true,
+    identities: [['allocation_version', 'buy_order_id']],
+    conflictKeys: [['allocation_version', 'buy_order_id']],
     columns: [
-      col('allocation_version', 'integer', { required: true }),
-      col('buy_order_id', VARCHAR, { required: true }),
-      col('symbol', VARCHAR, { required: true }),
-      col('buy_time', TSTZ, { required: true }),
-      col('buy_price', 'numeric', { required: true }),
-      col('buy_fees_per_unit', 'numeric', { required: true }),
-      col('size', 'numeric', { required: true }),
-      col('remaining_size', 'numeric', { required: true }),
-      col('remaining_cost_usd', 'numeric', { required: true }),
-      col('allocation_batch_id', 'uuid', { required: true }),
-      col('updated_at', TSTZ, { required: true }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('buy_order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('buy_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
+      col('buy_price', 'numeric', { required: true, value: 'quantity', insert: 'always', sign: POSITIVE }),
+      col('buy_fees_per_unit', 'numeric', {
+        required: true,
+        value: 'per-unit',
+        insert: 'always',
+        sign: { min: 'nonnegative', when: '0 when the buy paid no fee' },
+      }),
+      col('size', 'numeric', { required: true, value: 'quantity', insert: 'always', sign: POSITIVE }),
+      col('remaining_size', 'numeric', {
+        required: true,
+        value: 'quantity',
+        insert: 'always',
+        sign: { min: 'nonnegative', when: '0 once the lot is consumed' },
+      }),
+      col('remaining_cost_usd', 'numeric', {
+        required: true,
+        value: 'usd',
+        insert: 'always',
+        sign: { min: 'nonnegative', when: '0 once the lot is consumed' },
+      }),
+      col('allocation_batch_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
+      col('updated_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
   {
     name: 'fifo_symbol_progress',
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
+    role: "fifo-ledger's: how far each symbol's allocations reach",
+    inserts: true,
+    identities: [['allocation_version', 'symbol']],
+    conflictKeys: [['allocation_version', 'symbol']],
     columns: [
-      col('allocation_version', 'integer', { required: true }),
-      col('symbol', VARCHAR, { required: true }),
-      col('last_order_time', TSTZ, { required: true }),
-      col('last_side', VARCHAR, { required: true }),
-      col('last_order_id', VARCHAR, { required: true }),
-      col('updated_at', TSTZ, { required: true }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('last_order_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
+      col('last_side', VARCHAR, { required: true, value: 'text', insert: 'always', values: ['buy', 'sell'] }),
+      col('last_order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('updated_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
   {
     name: 'fifo_versions',
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
+    role: "fifo-ledger's: the versions it builds, which change capture records changes for",
+    inserts: true,
+    identities: [['allocation_version']],
+    conflictKeys: [['allocation_version']],
     columns: [
-      col('allocation_version', 'integer', { required: true }),
-      col('capture_changes', 'boolean', { required: true }),
-      col('created_at', TSTZ, { required: true }),
-      col('last_full_at', TSTZ, { required: true }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('capture_changes', 'boolean', {
+        required: true,
+        value: 'boolean',
+        insert: 'omitted',
+        needsDefault: {
+          sql: 'true',
+          why: 'a version is registered without it and must have its changes captured',
+        },
+      }),
+      col('created_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('last_full_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
   {
     name: 'fifo_computation_log',
     migration: MIGRATIONS.fifoTables,
     mayExist: true,
+    role: "shared with the bot's FIFO script: fifo-ledger writes one row per run",
+    inserts: true,
+    identities: [['id'], ['allocation_batch_id']],
     columns: [
-      col('id', 'bigint', { required: true }),
+      col('id', 'bigint', { required: true, value: 'integer', insert: 'omitted', needsDefault: SERIAL }),
       col('symbol', VARCHAR),
-      col('allocation_version', 'integer', { required: true }),
-      col('allocation_batch_id', 'uuid', { required: true }),
-      col('computation_start', TSTZ, { required: true }),
-      col('computation_end', TSTZ, { required: true }),
-      col('computation_duration_ms', 'bigint', { required: true }),
-      col('status', VARCHAR, { required: true }),
-      col('buys_processed', 'integer', { required: true }),
-      col('sells_processed', 'integer', { required: true }),
-      col('allocations_created', 'integer', { required: true }),
-      col('error_message', 'text', { required: true }),
-      col('symbols_processed', 'integer', { required: true }),
-      col('total_pnl_computed', 'numeric', { required: true }),
-      col('computation_mode', VARCHAR, { required: true }),
-      col('triggered_by', VARCHAR, { required: true }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('allocation_batch_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
+      col('computation_start', TSTZ, { required: true, value: 'time', insert: 'always' }),
+      col('computation_end', TSTZ, {
+        required: true,
+        value: 'time',
+        insert: 'maybe-null',
+        nullWhen: RUNNING,
+      }),
+      col('computation_duration_ms', 'bigint', {
+        required: true,
+        value: 'count',
+        insert: 'maybe-null',
+        nullWhen: RUNNING,
+        sign: COUNT,
+      }),
+      col('status', VARCHAR, {
+        required: true,
+        value: 'text',
+        insert: 'always',
+        values: ['running', 'completed', 'failed', 'skipped'],
+      }),
+      col('buys_processed', 'integer', { required: true, value: 'count', insert: 'omitted', sign: COUNT }),
+      col('sells_processed', 'integer', { required: true, value: 'count', insert: 'omitted', sign: COUNT }),
+      col('allocations_created', 'integer', {
+        required: true,
+        value: 'count',
+        insert: 'omitted',
+        sign: COUNT,
+      }),
+      col('error_message', 'text', {
+        required: true,
+        value: 'text',
+        insert: 'maybe-null',
+        nullWhen: 'on every run that did not fail',
+      }),
+      col('symbols_processed', 'integer', { required: true, value: 'symbols', insert: 'omitted' }),
+      col('total_pnl_computed', 'numeric', {
+        required: true,
+        value: 'usd',
+        insert: 'omitted',
+        sign: { min: 'any', when: 'negative on a loss' },
+      }),
+      col('computation_mode', VARCHAR, {
+        required: true,
+        value: 'text',
+        insert: 'always',
+        values: ['full', 'incremental'],
+      }),
+      col('triggered_by', VARCHAR, { required: true, value: 'text', insert: 'always' }),
       col('created_at', TSTZ),
-      col('allocations_removed', 'integer', { required: true, addedIfMissing: true }),
-      col('drift_rows_added', 'integer', { required: true, addedIfMissing: true }),
-      col('drift_rows_removed', 'integer', { required: true, addedIfMissing: true }),
-      col('drift_rows_changed', 'integer', { required: true, addedIfMissing: true }),
-      col('drift_usd', 'numeric', { required: true, addedIfMissing: true }),
-      col('trades_rejected', 'integer', { required: true, addedIfMissing: true }),
-      col('symbols_replayed', 'integer', { required: true, addedIfMissing: true }),
-      col('changes_consumed', 'integer', { required: true, addedIfMissing: true }),
-      col('dry_run', 'boolean', { required: true, addedIfMissing: true }),
-      col('details', 'jsonb', { required: true, addedIfMissing: true }),
+      ...['allocations_removed', 'drift_rows_added', 'drift_rows_removed', 'drift_rows_changed'].map((c) =>
+        col(c, 'integer', {
+          required: true,
+          addedIfMissing: true,
+          value: 'count',
+          insert: 'omitted',
+          sign: COUNT,
+        }),
+      ),
+      col('drift_usd', 'numeric', {
+        required: true,
+        addedIfMissing: true,
+        value: 'usd',
+        insert: 'omitted',
+        sign: { min: 'any' },
+      }),
+      ...['trades_rejected', 'symbols_replayed', 'changes_consumed'].map((c) =>
+        col(c, 'integer', {
+          required: true,
+          addedIfMissing: true,
+          value: 'count',
+          insert: 'omitted',
+          sign: COUNT,
+        }),
+      ),
+      col('dry_run', 'boolean', { required: true, addedIfMissing: true, value: 'boolean', insert: 'always' }),
+      col('details', 'jsonb', { required: true, addedIfMissing: true, value: 'jsonb', insert: 'omitted' }),
+      col('fifo_ledger_run', 'boolean', {
+        required: true,
+        addedIfMissing: true,
+        migration: MIGRATIONS.botCoexistence,
+        value: 'boolean',
+        insert: 'always',
+        needsDefault: {
+          sql: 'false',
+          why: "the bot's FIFO script logs its runs without it, and they must not count as fifo-ledger's",
+        },
+      }),
     ],
   },
   {
     name: 'fifo_rejected_trades',
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
+    role: "fifo-ledger's: the trades it cannot use, with the reason",
+    inserts: true,
+    identities: [['order_id']],
+    conflictKeys: [['order_id']],
     columns: [
-      col('order_id', VARCHAR, { required: true }),
-      col('symbol', VARCHAR, { required: true }),
-      col('reason', 'text', { required: true }),
-      col('first_seen_at', TSTZ, { required: true }),
-      col('last_seen_at', TSTZ, { required: true }),
+      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('reason', 'text', { required: true, value: 'text', insert: 'always' }),
+      col('first_seen_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('last_seen_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
   {
     name: 'fifo_trade_changes',
     migration: MIGRATIONS.changeCapture,
     mayExist: false,
+    role: "fifo-ledger's: the trade changes its triggers capture, in the bot's own sessions",
+    inserts: true,
+    identities: [['change_id']],
     columns: [
-      col('change_id', 'bigint', { required: true }),
-      col('allocation_version', 'integer', { required: true }),
-      col('symbol', VARCHAR, { required: true }),
-      col('order_time', TSTZ, { required: true }),
-      col('order_id', VARCHAR, { required: true }),
-      col('recorded_at', TSTZ, { required: true }),
+      col('change_id', 'bigint', {
+        required: true,
+        value: 'integer',
+        insert: 'omitted',
+        needsDefault: SERIAL,
+      }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('order_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
+      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('recorded_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
   {
     name: 'fifo_legacy_pnl_archive',
     migration: MIGRATIONS.legacyArchive,
     mayExist: false,
+    role: "fifo-ledger's: the legacy PnL values `fifo legacy archive` moved",
+    inserts: true,
+    identities: [['order_id']],
+    conflictKeys: [['order_id']],
     columns: [
-      col('order_id', VARCHAR, { required: true }),
-      ...LEGACY_ARCHIVE_COLUMNS.map((c) => col(c, c === 'parent_id' ? VARCHAR : FLOAT8, { required: true })),
-      col('archived_at', TSTZ, { required: true }),
-      col('restored_at', TSTZ, { required: true }),
+      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      ...LEGACY_ARCHIVE_COLUMNS.map((c) =>
+        c === 'parent_id'
+          ? col(c, VARCHAR, {
+              required: true,
+              value: 'text',
+              insert: 'maybe-null',
+              nullWhen: 'on trades without one',
+            })
+          : col(c, FLOAT8, {
+              required: true,
+              value: 'float8',
+              insert: 'maybe-null',
+              nullWhen: 'on trades without one',
+            }),
+      ),
+      col('archived_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('restored_at', TSTZ, {
+        required: true,
+        value: 'time',
+        insert: 'maybe-null',
+        nullWhen: 'until `fifo legacy restore` runs',
+      }),
+    ],
+  },
+  {
+    name: 'fifo_mirror_writes',
+    migration: MIGRATIONS.botCoexistence,
+    mayExist: false,
+    role: "fifo-ledger's: buys whose remaining_size another program rewrote",
+    inserts: true,
+    identities: [['order_id']],
+    columns: [
+      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+      col('recorded_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
 ];
@@ -294,6 +610,12 @@ export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [
     definition: '(allocation_version, computation_mode, computation_start DESC)',
   },
   {
+    name: 'fifo_computation_log_ledger_runs_idx',
+    table: 'fifo_computation_log',
+    migration: MIGRATIONS.botCoexistence,
+    definition: '(allocation_version, computation_mode, computation_start DESC) WHERE fifo_ledger_run',
+  },
+  {
     name: 'fifo_trade_changes_version_symbol_idx',
     table: 'fifo_trade_changes',
     migration: MIGRATIONS.changeCapture,
@@ -315,12 +637,45 @@ export const STATUS_CHECK = {
   statuses: ['running', 'completed', 'failed', 'partial', 'skipped'],
 } as const;
 
+/**
+ * A CHECK constraint a migration drops (or replaces) when it finds it, as the migration
+ * recognises it: `matches` takes pg_get_constraintdef()'s text.
+ */
+export interface DroppedCheck {
+  readonly table: string;
+  readonly migration: MigrationName;
+  /** replace: the migration adds its own in its place (STATUS_CHECK). */
+  readonly action: 'drop' | 'replace';
+  readonly matches: (definition: string) => boolean;
+  /** What the migration does and why, for the report. */
+  readonly detail: string;
+}
+
+export const DROPPED_CHECKS: readonly DroppedCheck[] = [
+  {
+    table: STATUS_CHECK.table,
+    migration: STATUS_CHECK.migration,
+    action: 'replace',
+    // 0002: pg_get_constraintdef(oid) ILIKE '%status%'
+    matches: (definition) => /status/i.test(definition),
+    detail: `replaces it with CHECK (status IN (${STATUS_CHECK.statuses.join(', ')})): a run that finds the lock held logs 'skipped'`,
+  },
+  {
+    table: 'fifo_allocations',
+    migration: MIGRATIONS.botCoexistence,
+    action: 'drop',
+    // 0008: the same regular expression.
+    matches: (definition) => /^CHECK \(\(net_proceeds_usd >= \(?0\)?(::numeric)?\)\)$/i.test(definition),
+    detail: 'drops it: net proceeds are negative when the fee exceeds the gross proceeds (FIFO rule 3)',
+  },
+];
+
 export const TRADE_SOURCE_VIEW = { name: 'fifo_trade_source', migration: MIGRATIONS.tradeRecords } as const;
 
 export interface ExpectedFunction {
   /** As regprocedure spells it. */
   readonly signature: string;
-  readonly migration: MigrationName | string;
+  readonly migration: MigrationName;
   readonly definition: string;
 }
 
@@ -332,13 +687,18 @@ export const EXPECTED_FUNCTIONS: readonly ExpectedFunction[] = [
   },
   {
     signature: 'fifo_capture_trade_update()',
-    migration: '0007_row-update-capture',
+    migration: MIGRATIONS.rowUpdateCapture,
     definition: 'the row-level change-capture function for updates',
   },
   {
     signature: 'fifo_capture_trade_insert()',
-    migration: '0007_row-update-capture',
+    migration: MIGRATIONS.rowUpdateCapture,
     definition: 'the row-level change-capture function for inserts',
+  },
+  {
+    signature: 'fifo_note_mirror_write()',
+    migration: MIGRATIONS.botCoexistence,
+    definition: 'notes in fifo_mirror_writes a buy whose remaining_size another program rewrote',
   },
 ];
 
@@ -361,6 +721,13 @@ export const EXPECTED_TRIGGERS: readonly ExpectedTrigger[] = [
     migration: MIGRATIONS.changeCapture,
     definition: 'AFTER DELETE, per statement: records deleted (cancelled) trades in fifo_trade_changes',
   },
+  {
+    name: 'fifo_note_mirror_write',
+    table: 'trade_records',
+    migration: MIGRATIONS.botCoexistence,
+    definition:
+      'AFTER UPDATE OF remaining_size, per row, unless fifo-ledger is writing it: notes the buy in fifo_mirror_writes',
+  },
 ];
 
 /**
@@ -372,7 +739,7 @@ export const MIGRATION_EFFECTS: Readonly<
   Record<
     string,
     readonly {
-      kind: 'role' | 'grant' | 'function' | 'view' | 'trigger';
+      kind: 'role' | 'grant' | 'function' | 'view' | 'trigger' | 'column';
       name: string;
       action: 'create' | 'grant' | 'alter' | 'replace';
       detail: string;
@@ -414,6 +781,22 @@ export const MIGRATION_EFFECTS: Readonly<
       name: 'trade_records.fifo_capture_insert',
       action: 'replace',
       detail: 'row-level: a single-row insert costs less, and an upsert that updates fires no insert trigger',
+    },
+  ],
+  '0008_bot-coexistence': [
+    {
+      kind: 'column',
+      name: 'fifo_computation_log.fifo_ledger_run',
+      action: 'alter',
+      detail:
+        'set true on the rows an earlier fifo-ledger logged (triggered_by cli, demo, schedule ... or lambda ... ' +
+        "on a version in fifo_versions); the rows of the bot's FIFO script stay false",
+    },
+    {
+      kind: 'grant',
+      name: 'fifo_ledger_writer',
+      action: 'grant',
+      detail: 'read and write on fifo_mirror_writes (when the role exists)',
     },
   ],
   '0006_fill-rows': [
