@@ -11,15 +11,29 @@ import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
 import { LOT_COLUMNS, type LotText } from './lots.ts';
 import { canonicalColumn } from './sql.ts';
 
-/** Separators that never occur in canonical values: between fields, between rows, for NULL. */
+/**
+ * The encoding hashed: every value as `<length>:<value>`, NULL as `-`, fields and rows
+ * separated. The length makes it unambiguous whatever an id or a note contains, separators
+ * included, so two different row sets can never hash alike by their encoding. Lengths count
+ * code points on both sides (PostgreSQL's char_length).
+ */
 const FIELD = '\x1f';
 const ROW = '\x1e';
-const NULL = '\x18';
+const NULL = '-';
+/** Columns whose values may hold any character; the others are ASCII numbers and times. */
+const FREE_TEXT = new Set(['sell_order_id', 'buy_order_id', 'symbol', 'notes']);
 
 function lineSql(columns: readonly string[]): string {
-  const parts = columns.map((c) => `coalesce(${canonicalColumn(c)}, E'\\x18')`);
+  const parts = columns.map((c) => {
+    const value = canonicalColumn(c);
+    return `coalesce(char_length(${value})::text || ':' || ${value}, '-')`;
+  });
   return `concat_ws(E'\\x1f', ${parts.join(', ')})`;
 }
+
+const ASTRAL = /[\uD800-\uDFFF]/;
+/** Code points, as char_length counts them; a string without surrogates has one per unit. */
+const codePoints = (value: string): number => (ASTRAL.test(value) ? [...value].length : value.length);
 
 export interface SymbolDigest {
   readonly rows: number;
@@ -60,6 +74,7 @@ export function storedLotDigests(client: pg.ClientBase, version: number): Promis
 
 function digest<T>(rows: readonly T[], columns: readonly (keyof T)[]): SymbolDigest {
   const hash: Hash = createHash('md5');
+  const free = columns.map((c) => FREE_TEXT.has(String(c)));
   // Hashed in chunks of lines: one update per row costs more than the hashing itself.
   let chunk = '';
   for (let i = 0; i < rows.length; i++) {
@@ -67,7 +82,8 @@ function digest<T>(rows: readonly T[], columns: readonly (keyof T)[]): SymbolDig
     let line = i > 0 ? ROW : '';
     for (let c = 0; c < columns.length; c++) {
       if (c > 0) line += FIELD;
-      line += (row[columns[c]!] as string | null) ?? NULL;
+      const value = row[columns[c]!] as string | null;
+      line += value === null ? NULL : `${free[c] ? codePoints(value) : value.length}:${value}`;
     }
     chunk += line;
     if (chunk.length > 1 << 16) {
