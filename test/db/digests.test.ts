@@ -75,8 +75,11 @@ describe('the allocation digest', () => {
       await runFullRebuild(db, { version: 1 });
 
       // Act
-      const stored = await storedAllocationDigests(db.pool, 1);
-      const rows = await readStoredAllocations(db.pool, 1, 'BTC-USD');
+      const client = await db.pool.connect();
+      const [stored, rows] = await Promise.all([
+        storedAllocationDigests(client, 1),
+        readStoredAllocations(client, 1, 'BTC-USD'),
+      ]).finally(() => client.release());
       const check = await runFullRebuild(db, { version: 1, dryRun: true });
 
       // Assess

@@ -2,7 +2,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
-import { CSV_COLUMNS, type DailyReport, runDailyReport } from '../../shared/report/index.ts';
+import { CSV_COLUMNS, type DailyReport, renderCsv, runDailyReport } from '../../shared/report/index.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { loadFixture, NOW } from './fixtures.ts';
@@ -195,5 +195,33 @@ describe('the CSV attachment', () => {
       notes: 'unmatched: 1 of 2 sold had no open lot',
     });
     expect(report.csvFileName).toBe('fifo-allocations-2024-03-10.csv');
+  });
+
+  it('neutralises spreadsheet formulas in text fields and leaves negative amounts as numbers', () => {
+    // Why: a symbol of =HYPERLINK(...) came through as is, and a spreadsheet would run it.
+    // Prepare
+    const hostile = {
+      ...report.model,
+      allocations: [
+        {
+          ...report.model.allocations[0]!,
+          symbol: '=HYPERLINK("http://evil.example","x")',
+          sell_order_id: '@SUM(A1)',
+          notes: '+cmd',
+          pnl_usd: '-16.45',
+        },
+      ],
+    };
+
+    // Act
+    const [row] = parseCsv(renderCsv(hostile), { columns: true }) as Record<string, string>[];
+
+    // Assess
+    expect(row).toMatchObject({
+      symbol: `'=HYPERLINK("http://evil.example","x")`,
+      sell_order_id: "'@SUM(A1)",
+      notes: "'+cmd",
+      pnl_usd: '-16.45',
+    });
   });
 });
