@@ -10,6 +10,7 @@ import { registerJobCommands } from './jobs.ts';
 import { registerLegacyCommands } from './legacy.ts';
 import { replay } from './replay.ts';
 import { registerReportCommand } from './report.ts';
+import { guardTerminalOutput } from './terminal.ts';
 
 function collectDust(value: string, previous: Map<string, bigint>): Map<string, bigint> {
   const at = value.lastIndexOf('=');
@@ -93,6 +94,8 @@ function fail(error: unknown): void {
   }
   process.exitCode = 1;
 }
+
+guardTerminalOutput();
 
 // A stream that fails after its command gave up on it (a COPY on a dying connection) must not
 // crash the process with a stack trace either.
