@@ -11,8 +11,9 @@
 import type { Command } from 'commander';
 import { withConnection } from '../../shared/db/pool.ts';
 import { resolveVersion } from '../../shared/jobs/index.ts';
+import type { AdoptionCheck } from '../../shared/legacy/adopt-check.ts';
+import { adoptionJson, adoptionReport, blockersOf } from '../../shared/legacy/adopt-check-output.ts';
 import {
-  adoptionText,
   archiveLegacy,
   archiveText,
   checkAdoption,
@@ -70,12 +71,20 @@ export function registerLegacyCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await withDatabase(
         async (db) => {
-          const check = await withConnection(db, checkAdoption);
-          const blockers = check.problems.filter((p) => p.severity === 'blocker').length;
-          print(opts.json ?? false, { database: db.description, ok: blockers === 0, ...check }, () =>
-            adoptionText(check, db.description),
+          let check: AdoptionCheck;
+          try {
+            check = await withConnection(db, checkAdoption);
+          } catch (error) {
+            // Whatever the shape, the check itself never ends in a stack trace.
+            throw new CliError(`adopt --check could not read ${db.description}: ${(error as Error).message}`);
+          }
+          print(opts.json ?? false, adoptionJson(check, db.description), () =>
+            adoptionReport(check, db.description),
           );
-          if (blockers > 0) process.exitCode = 1;
+          // One line per blocker on stderr, for the operator and for scripts; exit 1.
+          const blockers = blockersOf(check);
+          for (const b of blockers) process.stderr.write(`fifo: blocker: ${b.message}\n`);
+          if (blockers.length > 0) process.exitCode = 1;
         },
         { quiet: opts.json, schema: 'any' },
       );

@@ -274,6 +274,9 @@ async function readAdoption(q: Q): Promise<AdoptionCheck> {
             message: `${table.name} exists but is not a table (relkind ${live.kind}): migrate cannot adopt it; rename it or drop it`,
           },
         ]);
+        // Its columns and keys mean nothing until it is a table: one line says it all.
+        columnSummaries.push(compareColumns(table, { ...live, kind: null }, state).summary);
+        continue;
       }
     }
     const { findings: columnFindings, summary } = compareColumns(table, live, state);

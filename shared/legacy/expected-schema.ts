@@ -15,6 +15,7 @@ export const MIGRATIONS = {
   fillRows: '0006_fill-rows',
   rowUpdateCapture: '0007_row-update-capture',
   botCoexistence: '0008_bot-coexistence',
+  security: '0009_security',
 } as const;
 
 export type MigrationName = (typeof MIGRATIONS)[keyof typeof MIGRATIONS];
@@ -681,9 +682,10 @@ export interface ExpectedFunction {
 
 export const EXPECTED_FUNCTIONS: readonly ExpectedFunction[] = [
   {
-    signature: 'fifo_capture_trade_changes()',
-    migration: MIGRATIONS.changeCapture,
-    definition: 'the change-capture trigger function (inserts and deletes)',
+    signature: 'fifo_capture_trade_delete()',
+    migration: MIGRATIONS.security,
+    definition:
+      'the statement-level change-capture function for deletes (replaces fifo_capture_trade_changes)',
   },
   {
     signature: 'fifo_capture_trade_update()',
@@ -741,7 +743,7 @@ export const MIGRATION_EFFECTS: Readonly<
     readonly {
       kind: 'role' | 'grant' | 'function' | 'view' | 'trigger' | 'column';
       name: string;
-      action: 'create' | 'grant' | 'alter' | 'replace';
+      action: 'create' | 'grant' | 'alter' | 'replace' | 'drop';
       detail: string;
     }[]
   >
@@ -797,6 +799,51 @@ export const MIGRATION_EFFECTS: Readonly<
       name: 'fifo_ledger_writer',
       action: 'grant',
       detail: 'read and write on fifo_mirror_writes (when the role exists)',
+    },
+  ],
+  '0009_security': [
+    {
+      kind: 'role',
+      name: 'fifo_ledger_capture',
+      action: 'create',
+      detail:
+        'NOLOGIN role that owns the capture functions: it may only insert into fifo_trade_changes and ' +
+        'fifo_mirror_writes and read fifo_versions (the migration owner is made a member, to hand them over)',
+    },
+    {
+      kind: 'function',
+      name: 'fifo_capture_trade_insert(), fifo_capture_trade_update(), fifo_note_mirror_write()',
+      action: 'alter',
+      detail:
+        'owned by fifo_ledger_capture, search_path pg_catalog, pg_temp with qualified names, no EXECUTE for PUBLIC',
+    },
+    {
+      kind: 'function',
+      name: 'fifo_capture_trade_changes()',
+      action: 'drop',
+      detail:
+        'its INSERT and UPDATE branches were dead since 0007 and its fifo.suppress_capture switch let any ' +
+        'session hide its writes; fifo_capture_trade_delete() replaces it',
+    },
+    {
+      kind: 'trigger',
+      name: 'trade_records.fifo_capture_delete',
+      action: 'replace',
+      detail: 'executes fifo_capture_trade_delete()',
+    },
+    {
+      kind: 'grant',
+      name: 'fifo_ledger_writer',
+      action: 'alter',
+      detail:
+        'USAGE only on the sequences of the rows the jobs insert (no longer every sequence), no DELETE on the run log',
+    },
+    {
+      kind: 'role',
+      name: 'fifo_ledger_reader',
+      action: 'create',
+      detail:
+        "NOLOGIN role the report runs as: SELECT on trade_records, fifo_trade_source and fifo-ledger's tables",
     },
   ],
   '0006_fill-rows': [

@@ -305,7 +305,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
     expect(problems.every((p) => /^\s*(none|WARNING: )/.test(p))).toBe(true);
     const check = JSON.parse(json.stdout) as Json;
     expect(check.ok).toBe(true);
-    expect(check.foreignKeys.map((fk: Json) => fk.onDelete)).toEqual(['CASCADE', 'CASCADE']);
+    expect(check.foreign_keys.map((fk: Json) => fk.on_delete)).toEqual(['CASCADE', 'CASCADE']);
     expect(check.versions).toEqual([
       expect.objectContaining({
         version: 2,
@@ -315,7 +315,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
         ),
       }),
     ]);
-    expect(check.legacy.tradesWithValues).toBe(
+    expect(check.legacy.trades_with_values).toBe(
       await scalar<number>(
         `SELECT count(*)::int FROM trade_records WHERE num_nonnulls(pnl_usd, realized_profit, cost_basis_usd,
            sale_proceeds_usd, net_sale_proceeds_usd, parent_id) > 0`,
@@ -345,7 +345,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
       .map((f) => f.replace(/\.sql$/, ''))
       .sort();
     expect(migrated.stdout).toBe(`applied: ${migrations.join(', ')}\n`);
-    expect(check).toMatchObject({ ok: true, upToDate: true, changes: [], foreignKeys: [] });
+    expect(check).toMatchObject({ ok: true, up_to_date: true, changes: [], foreign_keys: [] });
     expect(await views()).toEqual(saved.views);
     expect(await versionFingerprint(2)).toBe(saved.v2);
     expect(await withClient(db.pool, (c) => legacyBytes(c))).toEqual(legacyBefore);
@@ -638,7 +638,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
     const reArchived = await fifoJson(['legacy', 'archive', '--json']);
 
     // Assess: every value moved, none conflicting; a second run finds nothing
-    expect(archived).toMatchObject({ conflicts: 0, clearedRows: check.legacy.tradesWithValues });
+    expect(archived).toMatchObject({ conflicts: 0, clearedRows: check.legacy.trades_with_values });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing left to archive/);
     expect(
