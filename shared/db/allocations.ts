@@ -89,8 +89,8 @@ export async function removeAllocationsFrom(
   version: number,
   symbol: string,
   fromTime: string,
-): Promise<{ removed: number; removedPnl: string }> {
-  const { rows } = await client.query<{ removed: string; removed_pnl: string }>(
+): Promise<{ removed: number; removedPnl: string; restoredBuys: string[] }> {
+  const { rows } = await client.query<{ removed: string; removed_pnl: string; restored: string[] }>(
     `WITH removed AS (
        DELETE FROM fifo_allocations
        WHERE allocation_version = $1 AND symbol = $2 AND sell_time >= $3::timestamptz
@@ -109,10 +109,14 @@ export async function removeAllocationsFrom(
      )
      SELECT (SELECT count(*) FROM removed)::text AS removed,
             (SELECT coalesce(sum(pnl_usd), 0) FROM removed)::text AS removed_pnl,
-            (SELECT count(*) FROM restored)::text AS restored`,
+            ARRAY(SELECT buy_order_id::text FROM restored) AS restored`,
     [version, symbol, fromTime],
   );
-  return { removed: Number(rows[0]!.removed), removedPnl: rows[0]!.removed_pnl };
+  return {
+    removed: Number(rows[0]!.removed),
+    removedPnl: rows[0]!.removed_pnl,
+    restoredBuys: rows[0]!.restored,
+  };
 }
 
 /**

@@ -290,6 +290,8 @@ interface PreparedSymbol {
   readonly append: boolean;
   /** Order ids whose changes were consumed. */
   readonly changed: string[];
+  /** Buys bought before `from` whose lots got slices back: their mirror may have to move. */
+  readonly restoredBuys: ReadonlySet<string>;
 }
 
 /**
@@ -357,13 +359,15 @@ async function prepareSymbol(
 
   const progress = await readProgress(client, version, symbol);
   const append = progress !== null && from > progress.time;
+  let restoredBuys: ReadonlySet<string> = new Set();
   if (!append) {
-    const { removed } = await removeAllocationsFrom(client, version, symbol, from);
-    counts.allocationsRemoved += removed;
+    const removal = await removeAllocationsFrom(client, version, symbol, from);
+    counts.allocationsRemoved += removal.removed;
+    restoredBuys = new Set(removal.restoredBuys);
     await deleteLotsFrom(client, version, symbol, from);
     counts.symbolsReplayed++;
   }
-  return { symbol, from, append, changed: consumed.map((c) => c.order_id) };
+  return { symbol, from, append, changed: consumed.map((c) => c.order_id), restoredBuys };
 }
 
 /** Loads the symbol's lots and processes its trades from `from` on. */
@@ -430,13 +434,19 @@ async function processSymbol(
   const touched = finalLots.filter((lot) => before.get(lot.buyOrderId) !== lot.remaining);
   await upsertLots(client, version, touched.map(lotText), batchId);
   const newBuys = new Set(buys.map((b) => b.orderId));
+  // The mirror of every lot whose remaining size may have moved: those the replay changed, and
+  // those that got slices back before it and were not taken from again.
+  const touchedIds = new Set(touched.map((lot) => lot.buyOrderId));
+  const moved = finalLots.filter(
+    (lot) =>
+      !newBuys.has(lot.buyOrderId) &&
+      (prepared.restoredBuys.has(lot.buyOrderId) || touchedIds.has(lot.buyOrderId)),
+  );
   await writeRemainingSizes(client, [
     ...remainingSizeUpdates(buys, finalLots),
     ...remainingSizeUpdates(
-      touched
-        .filter((lot) => !newBuys.has(lot.buyOrderId))
-        .map((lot) => ({ orderId: lot.buyOrderId, stored: null })),
-      touched,
+      moved.map((lot) => ({ orderId: lot.buyOrderId, stored: null })),
+      moved,
     ),
   ]);
 
