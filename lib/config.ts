@@ -111,6 +111,15 @@ export const contextSchema = z.strictObject({
     .trim()
     .regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, 'must be a PostgreSQL database name')
     .optional(),
+  /** The functions' logins are <prefix>_job and <prefix>_report (unique per database server). */
+  databaseLoginPrefix: z
+    .string()
+    .trim()
+    .regex(
+      /^(?!pg_)[a-z_][a-z0-9_]{0,39}$/,
+      'must be lowercase letters, digits and underscores, at most 40, not starting with a digit or "pg_"',
+    )
+    .default('fifo_ledger'),
   createVpcEndpoints: bool.default(true),
   schedulesEnabled: bool.default(true),
   scheduleTimeZone: timeZone.default('UTC'),
@@ -253,6 +262,7 @@ export function parseConfig(context: Record<string, unknown>, now: Date = new Da
       stackName: c.stackName,
       description: 'fifo-ledger: FIFO cost-basis allocations and realized PnL, scheduled on AWS Lambda',
       database,
+      loginUsernamePrefix: c.databaseLoginPrefix,
       createVpcEndpoints: c.createVpcEndpoints,
       schedulesEnabled: c.schedulesEnabled,
       scheduleTimeZone: TimeZone.of(c.scheduleTimeZone),

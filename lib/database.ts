@@ -1,7 +1,7 @@
 /**
  * The database the functions use, in one of two modes behind one interface:
  * - NewDatabase: a VPC (isolated subnets, no NAT) and an encrypted RDS PostgreSQL instance
- *   with backups, deletion protection and a generated, rotated secret;
+ *   with backups, deletion protection and a generated, rotated owner (master) secret;
  * - ExistingDatabase: a database that already exists (the bot's), described by ids from
  *   configuration: no lookup, no AWS credentials at synth.
  */
@@ -18,7 +18,10 @@ export interface IFifoDatabase extends IDependable {
   readonly vpc: ec2.IVpc;
   /** The subnets the functions (and the VPC endpoints) go in. */
   readonly functionSubnets: ec2.SubnetSelection;
-  /** The secret with {username, password[, host, port, dbname]}. */
+  /**
+   * The owner's secret, {username, password[, host, port, dbname]}: the user that runs the
+   * migrations and creates the functions' logins (the migrate function alone reads it).
+   */
   readonly secret: secretsmanager.ISecret;
   /** The endpoint's host name. */
   readonly host: string;
@@ -97,8 +100,12 @@ export class NewDatabase extends Construct implements IFifoDatabase {
   public readonly host: string;
   public readonly port: string;
   public readonly databaseName: string;
+  /** The instance's security group (ingress only). */
+  public readonly securityGroup: ec2.SecurityGroup;
   /** The secret's rotation function (it must reach the Secrets Manager endpoint). */
   public readonly rotationSecurityGroup?: ec2.SecurityGroup;
+  /** The rotation interval of the generated secrets; undefined when rotation is off. */
+  public readonly rotation?: Duration;
   /** The rotation schedule, which rotates at once when created: it must wait for the endpoint. */
   public readonly rotationSchedule?: secretsmanager.RotationSchedule;
 
@@ -132,8 +139,16 @@ export class NewDatabase extends Construct implements IFifoDatabase {
     const engine = rds.DatabaseInstanceEngine.postgres({
       version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17,
     });
+    // Nothing in the database opens connections: no egress at all. Ingress comes from the
+    // functions and the rotation functions (allowConnectionsFrom, SecretRotation).
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: this.vpc,
+      description: 'fifo-ledger database: PostgreSQL from the functions and secret rotation; no egress',
+      allowAllOutbound: false,
+    });
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       engine,
+      securityGroups: [this.securityGroup],
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
       vpc: this.vpc,
       vpcSubnets: this.functionSubnets,
@@ -163,10 +178,14 @@ export class NewDatabase extends Construct implements IFifoDatabase {
 
     const rotation = props.secretRotation === undefined ? Duration.days(30) : props.secretRotation;
     if (rotation) {
+      // Its egress rules come with the grants: to the database port (SecretRotation) and to the
+      // Secrets Manager endpoint (ServiceEndpoints).
       this.rotationSecurityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
         vpc: this.vpc,
         description: 'fifo-ledger secret rotation: out to the database and the Secrets Manager endpoint',
+        allowAllOutbound: false,
       });
+      this.rotation = rotation;
       this.instance.addRotationSingleUser({
         automaticallyAfter: rotation,
         securityGroup: this.rotationSecurityGroup,
@@ -185,15 +204,18 @@ export class NewDatabase extends Construct implements IFifoDatabase {
       id: 'AwsSolutions-RDS11',
       reason:
         'The default port 5432 is kept for compatibility with the bot and its tools; the instance is ' +
-        'in isolated subnets and accepts connections only from the functions security group.',
+        'in isolated subnets and accepts connections only from the functions and the secret rotation ' +
+        'functions security groups.',
     });
     if (!(props.multiAz ?? false)) {
       Validations.of(this.instance).acknowledge({
         id: 'AwsSolutions-RDS3',
         reason:
-          'Single-AZ by default to halve the cost: the allocations are derived data that a full rebuild ' +
-          'recomputes from the trades, and backups allow a point-in-time restore. Set databaseMultiAz=true ' +
-          'for a standby.',
+          'Single-AZ by default to halve the cost, a choice of the operator: databaseMultiAz=true adds a ' +
+          'synchronous standby. The instance holds trade_records, the trades themselves, beside the ' +
+          'allocations a full rebuild can recompute from them: without a standby, an outage of its zone ' +
+          'stops the database until RDS recovers it, and a point-in-time restore from the automated backups ' +
+          '(storage encrypted, retained databaseBackupRetentionDays) can lose the last five minutes of writes.',
       });
     }
   }
@@ -210,7 +232,10 @@ export interface ExistingDatabaseProps {
   readonly subnets: ec2.ISubnet[];
   /** The database's security group: the stack adds an ingress rule from the functions. */
   readonly securityGroup: ec2.ISecurityGroup;
-  /** The secret with {username, password[, host, port, dbname]}. */
+  /**
+   * The owner's secret, {username, password[, host, port, dbname]}: a user with CREATEROLE that
+   * runs the migrations (and owns what they create).
+   */
   readonly secret: secretsmanager.ISecret;
   /** The endpoint's host name. */
   readonly host: string;

@@ -2,11 +2,13 @@
  * FifoFunction: every fifo-ledger Lambda, built the same way. Node.js 24 on arm64, bundled
  * by the local esbuild (never Docker) as ESM with a createRequire banner, pg-native left
  * out, an explicit log group with retention, in the database's VPC, TLS to RDS verified
- * against the runtime's Amazon CA bundle.
+ * against the runtime's Amazon CA bundle. Its role holds no AWS managed policy: it may write
+ * to its own log group and manage its VPC network interfaces, plus what the stack grants it.
  */
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -122,8 +124,48 @@ export class FifoFunction extends NodejsFunction {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
+    // An explicit role, so that CDK attaches none of the AWS managed policies: both
+    // AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole allow writing to every
+    // log group of the account.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `fifo-ledger ${props.functionName} function: its own log group, its VPC network interfaces`,
+    });
+    // Logs: its own group only (the group exists, so no CreateLogGroup).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    // What Lambda does with the role for a function in a VPC: the actions of
+    // AWSLambdaVPCAccessExecutionRole without its logs:* (Lambda developer guide, "Giving Lambda
+    // functions access to resources in an Amazon VPC").
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The one statement on "*" holds the six EC2 network interface actions Lambda performs for a ' +
+        'function in a VPC, those of the AWS managed AWSLambdaVPCAccessExecutionRole without its logs:* on ' +
+        '"*", on "*" as the Lambda guide lists them: ec2:DescribeNetworkInterfaces works only on "*", and ' +
+        'DeleteNetworkInterface needs every resource ID. Every other statement of the role names its ' +
+        'resources (its log group, its database secrets, the failure queue, SES identities).',
+    });
     const afterBundling = props.afterBundling ?? [];
     super(scope, id, {
+      role,
       entry: functionEntry(props.functionName),
       handler: 'handler',
       description: props.description,
@@ -173,19 +215,6 @@ export class FifoFunction extends NodejsFunction {
                   ),
               },
       },
-    });
-    const role = this.role!;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        'The AWS managed basic execution policy only lets the function write its own logs; ' +
-        'CDK attaches it to every Lambda role.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason:
-        'The AWS managed VPC access policy is what Lambda needs to manage the network interfaces ' +
-        'of a function in a VPC (required to reach the database).',
     });
   }
 }

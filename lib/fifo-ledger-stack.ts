@@ -1,7 +1,8 @@
 /**
- * The fifo-ledger deployment: the database (new or existing), the four functions, the
- * EventBridge Scheduler schedules, the failure queue, the alarms, and the deploy-time
- * migration trigger. Configuration arrives as typed props (bin/app.ts parses it).
+ * The fifo-ledger deployment: the database (new or existing), the functions' two database
+ * logins and their secrets, the four functions, the EventBridge Scheduler schedules (one role
+ * each), the failure queue, the alarms, and the deploy-time migration trigger, which also
+ * creates the logins. Configuration arrives as typed props (bin/app.ts parses it).
  */
 import {
   CfnOutput,
@@ -30,11 +31,13 @@ import {
   FULL_REBUILD_NODE_FLAGS,
   SCHEDULED_TIME_FIELD,
 } from '../functions/commons/constants.ts';
+import { LOGIN_SECRET_ENV } from '../shared/db/logins.ts';
 import { FifoAlarms } from './alarms.ts';
 import { FifoDashboard } from './dashboard.ts';
 import { ExistingDatabase, NewDatabase } from './database.ts';
 import { ServiceEndpoints } from './endpoints.ts';
 import { FifoFunction } from './fifo-function.ts';
+import { DatabaseLogins } from './logins.ts';
 
 /** A time of day on the schedules' clock. */
 export interface DailyTime {
@@ -108,6 +111,13 @@ export interface ExistingDatabaseSettings {
 export interface FifoLedgerStackProps extends StackProps {
   /** Which database, and how to reach it. */
   readonly database: NewDatabaseSettings | ExistingDatabaseSettings;
+  /**
+   * The functions' database logins are `<prefix>_job` (incremental, full rebuild) and
+   * `<prefix>_report`. Logins belong to the database server: two stacks on one server need two
+   * prefixes.
+   * @default 'fifo_ledger'
+   */
+  readonly loginUsernamePrefix?: string;
   /**
    * Create interface endpoints for Secrets Manager and SES in the functions' subnets. Turn
    * off when the subnets already reach them (a NAT gateway, or existing endpoints with
@@ -251,6 +261,8 @@ export function emailAddress(sender: string): string {
 
 export class FifoLedgerStack extends Stack {
   public readonly database: NewDatabase | ExistingDatabase;
+  /** The job and report logins' secrets (the owner's is `database.secret`). */
+  public readonly logins: DatabaseLogins;
   public readonly incremental: FifoFunction;
   public readonly fullRebuild: FifoFunction;
   public readonly report: FifoFunction;
@@ -259,6 +271,8 @@ export class FifoLedgerStack extends Stack {
   public readonly alarms: FifoAlarms;
   public readonly dashboard: FifoDashboard;
   public readonly schedules: Record<'incremental' | 'fullRebuild' | 'report', scheduler.Schedule>;
+  /** Each schedule's own role: it can invoke its one function and dead-letter to the failure queue. */
+  public readonly schedulerRoles: Record<'incremental' | 'fullRebuild' | 'report', iam.Role>;
 
   constructor(scope: Construct, id: string, props: FifoLedgerStackProps) {
     super(scope, id, props);
@@ -281,11 +295,13 @@ export class FifoLedgerStack extends Stack {
     }
 
     // --- database and network -------------------------------------------------------
+    // No egress but what the grants below add: the database port (allowConnectionsFrom) and
+    // HTTPS to the endpoints (ServiceEndpoints), or to AWS through the VPC's own route.
     const functionsSecurityGroup = (vpc: ec2.IVpc) =>
       new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
         vpc,
         description: 'fifo-ledger functions: out to the database and the AWS API endpoints',
-        allowAllOutbound: true,
+        allowAllOutbound: false,
       });
     let securityGroup: ec2.SecurityGroup;
     const endpointClients: ec2.IConnectable[] = [];
@@ -355,11 +371,43 @@ export class FifoLedgerStack extends Stack {
           ses: props.reportSender !== undefined,
         })
       : undefined;
+    if (!endpoints) {
+      // The subnets reach Secrets Manager and SES through a NAT gateway or endpoints of their
+      // own, whose addresses the stack does not know: HTTPS out, nothing else.
+      securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS to Secrets Manager and SES through the VPC (NAT gateway or its own endpoints)',
+      );
+    }
 
     if (endpoints && this.database instanceof NewDatabase) {
       // The first rotation runs as soon as the schedule exists; its function needs the endpoint.
       this.database.rotationSchedule?.node.addDependency(endpoints);
     }
+
+    // --- database logins ------------------------------------------------------------
+    // Three logins, three secrets: the owner (migrate only), the job login (incremental and
+    // full rebuild, member of fifo_ledger_writer), the report login (member of fifo_ledger_reader).
+    const newDatabase = this.database instanceof NewDatabase ? this.database : undefined;
+    this.logins = new DatabaseLogins(this, 'Logins', {
+      ownerSecret: database.secret,
+      usernamePrefix: props.loginUsernamePrefix,
+      instance: newDatabase?.instance,
+      rotation:
+        newDatabase?.rotation && newDatabase.rotationSecurityGroup
+          ? {
+              automaticallyAfter: newDatabase.rotation,
+              vpc: newDatabase.vpc,
+              vpcSubnets: newDatabase.functionSubnets,
+              securityGroup: newDatabase.rotationSecurityGroup,
+            }
+          : undefined,
+      host: database.host,
+      port: database.port,
+      databaseName: database.databaseName,
+    });
+    const logins = this.logins;
 
     // --- functions ------------------------------------------------------------------
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
@@ -381,10 +429,10 @@ export class FifoLedgerStack extends Stack {
       securityGroups: [securityGroup],
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     };
+    // Each function gets the secret of its own login as FIFO_DB_SECRET_ARN.
     const environment: Record<string, string> = {
       [ENV.deployment]: deployment,
       [ENV.allocationVersion]: String(props.allocationVersion ?? 1),
-      [ENV.dbSecretArn]: database.secret.secretArn,
       [ENV.dbHost]: database.host,
       [ENV.dbPort]: database.port,
       ...(database.databaseName ? { [ENV.dbName]: database.databaseName } : {}),
@@ -399,7 +447,7 @@ export class FifoLedgerStack extends Stack {
       // Shorter than the interval, so a run ends before the next tick is due.
       timeout: Duration.minutes(Math.max(1, Math.min(15, intervalMinutes - 1))),
       memorySize: 1024,
-      environment,
+      environment: { ...environment, [ENV.dbSecretArn]: logins.jobSecret.secretArn },
       reservedConcurrentExecutions: writerConcurrency,
       // A tick that cannot start within the interval is dropped (the next tick does its work)
       // and recorded in the failure queue; a failed tick is not retried for the same reason.
@@ -414,7 +462,7 @@ export class FifoLedgerStack extends Stack {
       timeout: Duration.minutes(15),
       memorySize: fullRebuildMemory,
       nodeFlags: FULL_REBUILD_NODE_FLAGS,
-      environment,
+      environment: { ...environment, [ENV.dbSecretArn]: logins.jobSecret.secretArn },
       reservedConcurrentExecutions: writerConcurrency,
       maxEventAge: Duration.hours(1),
       retryAttempts: 1,
@@ -430,6 +478,7 @@ export class FifoLedgerStack extends Stack {
       memorySize: 512,
       environment: {
         ...environment,
+        [ENV.dbSecretArn]: logins.reportSecret.secretArn,
         ...(sender ? { [ENV.reportSender]: sender } : {}),
         ...(recipients.length > 0 ? { [ENV.reportRecipients]: recipients.join(',') } : {}),
         ...(props.reportSubjectPrefix !== undefined
@@ -449,14 +498,25 @@ export class FifoLedgerStack extends Stack {
       description: 'fifo-ledger: apply database migrations (deploy-time trigger)',
       timeout: Duration.minutes(5),
       memorySize: 256,
-      environment: { ...environment, [ENV.migrationsDir]: '/var/task/migrations' },
+      environment: {
+        ...environment,
+        [ENV.dbSecretArn]: database.secret.secretArn,
+        // It sets the logins' passwords from these two.
+        [LOGIN_SECRET_ENV.job]: logins.jobSecret.secretArn,
+        [LOGIN_SECRET_ENV.report]: logins.reportSecret.secretArn,
+        [ENV.migrationsDir]: '/var/task/migrations',
+      },
       afterBundling: ['cp -R "{inputDir}/migrations" "{outputDir}/migrations"'],
     });
 
-    for (const fn of [this.incremental, this.fullRebuild, this.report, this.migrate]) {
-      database.secret.grantRead(fn);
-    }
-    if (sender) this.grantSendEmail(this.report, [emailAddress(sender), ...recipients]);
+    // Each function reads its own secret; the migrate function also the logins', whose
+    // passwords it sets.
+    logins.jobSecret.grantRead(this.incremental);
+    logins.jobSecret.grantRead(this.fullRebuild);
+    logins.reportSecret.grantRead(this.report);
+    for (const secret of [database.secret, logins.jobSecret, logins.reportSecret])
+      secret.grantRead(this.migrate);
+    if (sender) this.grantSendEmail(this.report, emailAddress(sender), recipients);
     if (sender && props.createSenderIdentity) {
       new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(emailAddress(sender)) });
     }
@@ -474,16 +534,15 @@ export class FifoLedgerStack extends Stack {
       const resource = migration.node.findChild('Default').node.defaultChild as CfnResource;
       resource.addPropertyOverride('RunToken', props.migrationRunToken);
     }
+    // A login rotation starts as its schedule is created, and logs in as the login first: the
+    // migrate function must have created it.
+    for (const rotation of logins.rotationSchedules) rotation.node.addDependency(migration);
+    // The functions connect as their logins, so they are created (or switched to them, on an
+    // upgrade) only once the migration has made the logins; new code also meets its schema.
+    for (const fn of [this.incremental, this.fullRebuild, this.report]) fn.node.addDependency(migration);
 
     // --- schedules ------------------------------------------------------------------
-    // One role for the three targets; LambdaInvoke grants it lambda:InvokeFunction on each.
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-      description:
-        'EventBridge Scheduler: invoke the fifo-ledger functions, dead-letter to the failure queue',
-    });
+    // One role per schedule; LambdaInvoke grants it lambda:InvokeFunction on its one function.
     const daily = (time: DailyTime) =>
       scheduler.ScheduleExpression.cron({ minute: String(time.minute), hour: String(time.hour), timeZone });
     const schedule = (
@@ -492,6 +551,12 @@ export class FifoLedgerStack extends Stack {
       expression: scheduler.ScheduleExpression,
       description: string,
     ) => {
+      const schedulerRole = new iam.Role(this, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        }),
+        description: `EventBridge Scheduler: ${description}: invoke it, dead-letter to the failure queue`,
+      });
       const created = new scheduler.Schedule(this, id, {
         schedule: expression,
         description,
@@ -513,11 +578,11 @@ export class FifoLedgerStack extends Stack {
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`,
         reason:
           'LambdaInvoke grants lambda:InvokeFunction on the function and its versions and aliases ' +
-          '(ARN:*); the role can invoke this one function only.',
+          '(ARN:*); the role belongs to this one schedule and can invoke this one function only.',
       });
-      return created;
+      return { schedule: created, role: schedulerRole };
     };
-    this.schedules = {
+    const scheduled = {
       incremental: schedule(
         'IncrementalSchedule',
         this.incremental,
@@ -536,6 +601,17 @@ export class FifoLedgerStack extends Stack {
         daily(props.reportTime ?? { hour: 7, minute: 0 }),
         'fifo-ledger daily report',
       ),
+    };
+
+    this.schedules = {
+      incremental: scheduled.incremental.schedule,
+      fullRebuild: scheduled.fullRebuild.schedule,
+      report: scheduled.report.schedule,
+    };
+    this.schedulerRoles = {
+      incremental: scheduled.incremental.role,
+      fullRebuild: scheduled.fullRebuild.role,
+      report: scheduled.report.role,
     };
 
     // --- alarms ---------------------------------------------------------------------
@@ -569,14 +645,29 @@ export class FifoLedgerStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });
-    new CfnOutput(this, 'DatabaseSecretArn', { value: database.secret.secretArn });
+    new CfnOutput(this, 'DatabaseSecretArn', {
+      description: 'The owner: migrations and logins (the migrate function)',
+      value: database.secret.secretArn,
+    });
+    new CfnOutput(this, 'JobSecretArn', {
+      description: `Login ${logins.usernames.job}: incremental and full rebuild (fifo_ledger_writer)`,
+      value: logins.jobSecret.secretArn,
+    });
+    new CfnOutput(this, 'ReportSecretArn', {
+      description: `Login ${logins.usernames.report}: the report (fifo_ledger_reader)`,
+      value: logins.reportSecret.secretArn,
+    });
     new CfnOutput(this, 'DatabaseHost', { value: database.host });
   }
 
-  /** ses:SendEmail on the identities SES authorizes a send against: sender and (sandbox) recipients. */
-  private grantSendEmail(fn: FifoFunction, addresses: string[]): void {
+  /**
+   * ses:SendEmail on the identities SES authorizes a send against (the sender's address and
+   * domain, and in the sandbox the recipients'), with the From address pinned to the sender's:
+   * without the condition the domain identity would let the role send as any of its addresses.
+   */
+  private grantSendEmail(fn: FifoFunction, sender: string, recipients: string[]): void {
     const identities = new Set<string>();
-    for (const address of addresses) {
+    for (const address of [sender, ...recipients]) {
       identities.add(address);
       const domain = address.slice(address.lastIndexOf('@') + 1);
       if (domain) identities.add(domain);
@@ -587,6 +678,7 @@ export class FifoLedgerStack extends Stack {
         resources: [...identities].map((identity) =>
           this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
         ),
+        conditions: { StringEquals: { 'ses:FromAddress': sender } },
       }),
     );
   }

@@ -5,3 +5,4 @@ export * from './database.ts';
 export * from './endpoints.ts';
 export * from './fifo-function.ts';
 export * from './fifo-ledger-stack.ts';
+export * from './logins.ts';

@@ -77,11 +77,14 @@ export async function resolveConnection(
   }
   const secretArn = getStringFromEnv(ENV.dbSecretArn, env);
   const maxAge = getPositiveIntFromEnv(ENV.secretMaxAgeSeconds, DEFAULT_SECRET_MAX_AGE_SECONDS, env);
-  const raw = await getSecret(secretArn, {
-    transform: 'json',
-    maxAge,
-    forceFetch: options.forceFetch ?? false,
-  });
+  const text = await getSecret(secretArn, { maxAge, forceFetch: options.forceFetch ?? false });
+  let raw: unknown;
+  try {
+    raw = typeof text === 'string' ? JSON.parse(text) : text;
+  } catch {
+    // JSON.parse quotes its input in its message: a pasted password would reach the log.
+    throw new ConfigError('the database secret is not JSON; it must be {"username": ..., "password": ...}');
+  }
   const parsed = secretSchema.safeParse(raw);
   if (!parsed.success) {
     // Never echo the secret: name the fields that are wrong, not their values.

@@ -34,6 +34,22 @@ describe('parseConfig', () => {
     expect(props.fullRebuildMaxAge?.toHours()).toBe(26);
     expect(props.reserveWriterConcurrency).toBe(true);
     expect(props.migrationRunToken).toBe('2026-03-01T00:00:00.000Z');
+    expect(props.loginUsernamePrefix).toBe('fifo_ledger');
+  });
+
+  it('takes a login prefix PostgreSQL accepts and refuses one it reserves or folds', () => {
+    // Why: logins belong to the database server, so two stacks on one server need two prefixes; "pg_" names are PostgreSQL's.
+    // Prepare
+    const refused = ['pg_fifo', 'Fifo', '1fifo', 'fifo-ledger', 'x'.repeat(41)];
+
+    // Act
+    const accepted = parseConfig({ databaseLoginPrefix: 'fifo_blue' }).props.loginUsernamePrefix;
+    const messages = refused.map((prefix) => problems({ databaseLoginPrefix: prefix }));
+
+    // Assess
+    expect(accepted).toBe('fifo_blue');
+    for (const message of messages)
+      expect(message).toContain('databaseLoginPrefix: must be lowercase letters');
   });
 
   it('reads -c values, which arrive as text', () => {

@@ -14,28 +14,41 @@ const functionsSecurityGroup = {
 };
 
 describe('existing database', () => {
-  it('creates no VPC and no database', () => {
-    // Why: mode "existing" must never provision a second database beside the bot's.
+  it('creates no VPC and no database, and only the two login secrets', () => {
+    // Why: mode "existing" must never provision a second database beside the bot's; the owner secret is the operator's.
     // Prepare
     const resources = template.toJSON().Resources as Record<string, { Type: string }>;
 
     // Act
     const types = new Set(Object.values(resources).map((r) => r.Type));
+    const secrets = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
 
     // Assess
-    for (const type of [
-      'AWS::EC2::VPC',
-      'AWS::EC2::Subnet',
-      'AWS::RDS::DBInstance',
-      'AWS::SecretsManager::Secret',
-    ]) {
+    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::RDS::DBInstance']) {
       expect(types.has(type)).toBe(false);
     }
+    expect(secrets).toEqual([
+      stack.getLogicalId(stack.logins.jobSecret.node.defaultChild as CfnElement),
+      stack.getLogicalId(stack.logins.reportSecret.node.defaultChild as CfnElement),
+    ]);
   });
 
-  it('puts the functions in the given subnets and points them at the given endpoint and secret', () => {
+  it('puts the functions in the given subnets and points them at the given endpoint, the migration at the given secret', () => {
     // Why: the ids come from context; a synth with no AWS credentials must use them verbatim.
     // Prepare
+    const place = {
+      VpcConfig: {
+        SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+        SecurityGroupIds: [functionsSecurityGroup],
+      },
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.dbHost]: 'bot-db.abcdefgh.eu-west-1.rds.amazonaws.com',
+          [ENV.dbPort]: '5432',
+          [ENV.dbName]: 'bot',
+        }),
+      },
+    };
     const expected = {
       VpcConfig: {
         SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
@@ -52,10 +65,13 @@ describe('existing database', () => {
     };
 
     // Act
-    const matching = template.findResources('AWS::Lambda::Function', { Properties: expected });
+    const placed = template.findResources('AWS::Lambda::Function', { Properties: place });
+    const asOwner = template.findResources('AWS::Lambda::Function', { Properties: expected });
 
     // Assess
-    expect(Object.keys(matching)).toHaveLength(4);
+    expect(Object.keys(placed)).toHaveLength(4);
+    // Issue 15 (least privilege): only the migration connects with the operator's secret.
+    expect(Object.keys(asOwner)).toEqual([stack.getLogicalId(stack.migrate.node.defaultChild as CfnElement)]);
   });
 
   it('opens the database security group to the functions, on the database port', () => {
@@ -80,8 +96,9 @@ describe('existing database', () => {
     expect(groupsInVpc).toBeGreaterThan(0);
   });
 
-  it('grants the functions read access to the given secret only', () => {
+  it('grants read access to the given secret to the migration only, on its complete ARN', () => {
     // Why: the secret ARN must be the complete one so that the grant (and GetSecretValue) match exactly.
+    // Issue 15 (least privilege): the owner's secret is the migrate function's alone.
     // Prepare
     const statement = Match.objectLike({
       Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
@@ -94,7 +111,9 @@ describe('existing database', () => {
     });
 
     // Assess
-    expect(Object.keys(policies)).toHaveLength(4);
+    expect(Object.values(policies).map((p) => p.Properties.Roles)).toEqual([
+      [{ Ref: stack.getLogicalId(stack.migrate.role!.node.defaultChild as CfnElement) }],
+    ]);
   });
 
   it('creates the endpoints in one subnet per zone, and runs migrations after the ingress rule', () => {

