@@ -128,5 +128,15 @@ GRANT SELECT ON public.trade_records, public.fifo_trade_source, public.fifo_allo
   public.fifo_trade_changes, public.fifo_mirror_writes, public.fifo_legacy_pnl_archive
   TO fifo_ledger_reader;
 
+-- The bot's deposits and withdrawals, when the table exists: the report's starting equity.
+-- A price table the operator configures (REPORT_PRICE_TABLE) needs the same grant, by hand.
+DO $$
+BEGIN
+  IF to_regclass('public.cash_transactions') IS NOT NULL THEN
+    GRANT SELECT ON public.cash_transactions TO fifo_ledger_reader;
+  END IF;
+END
+$$;
+
 -- Down Migration
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM fifo_ledger_reader;

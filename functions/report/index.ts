@@ -1,6 +1,7 @@
 /**
  * Daily: build the report (shared/report runDailyReport) and, when a sender and recipients
- * are configured, mail it through SES. Settings come from REPORT_* (shared/report/config.ts).
+ * are configured, mail it through SES. Settings come from REPORT_* (shared/report/config.ts),
+ * the sections' too (REPORT_PRICE_TABLE, REPORT_STARTING_EQUITY, REPORT_MAKER_FEE, ...).
  */
 import { z } from 'zod';
 import { loadReportConfig, MAX_WINDOW_HOURS } from '../../shared/report/config.ts';
@@ -35,6 +36,7 @@ export const handler = jobHandler('report', eventSchema, async ({ event, version
       version,
       hours: event.hours ?? config.windowHours,
       timeZone: config.timeZone,
+      settings: config.settings,
       send,
       logger,
     }),

@@ -116,3 +116,22 @@ const HTML_ESCAPES: Record<string, string> = {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
+
+/** An exact ratio (0.00601805) as a percentage, "0.60%"; null as "n/a". */
+export function ratioPercent(text: string | null, places = 2): string {
+  if (text === null) return 'n/a';
+  const shown = new Decimal(text).times(100).toDecimalPlaces(places, Decimal.ROUND_HALF_UP).toFixed(places);
+  return `${shown === `-${(0).toFixed(places)}` ? (0).toFixed(places) : shown}%`;
+}
+
+/** A whole-number change with its sign: "+3", "-2", "0". */
+export function signedCount(n: number): string {
+  return n > 0 ? `+${n}` : String(n);
+}
+
+/** The change of a win rate in percentage points, "+12.5 pp"; "n/a" when either is undefined. */
+export function pointsChange(now: number | null, before: number | null): string {
+  if (now === null || before === null) return 'n/a';
+  const points = ((now - before) * 100).toFixed(1);
+  return `${points.startsWith('-') || points === '0.0' ? points.replace('-0.0', '0.0') : `+${points}`} pp`;
+}

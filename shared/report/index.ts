@@ -9,6 +9,8 @@
  *     timeZone?: string;          // IANA zone for day boundaries and times (default 'UTC')
  *     now?: Date;                 // end of the window (default: the current time)
  *     thresholds?: HealthThresholds; // verdict limits (default 15 min lag, 15 min incremental, 26 h full)
+ *     settings?: ReportSettings;  // price table, starting equity, fee rates, roundtrip and stale-mark
+ *                                 // thresholds (config.ts; default DEFAULT_SETTINGS)
  *     send?: {                    // omit to build and render only
  *       sender: string;           // REPORT_SENDER
  *       recipients: string[];     // REPORT_RECIPIENTS
@@ -18,18 +20,21 @@
  *     logger?: JobLogger;
  *   }): Promise<DailyReport>
  *
- *   DailyReport = { verdict, subject, html, text, csv, csvFileName, messageId?,
+ *   DailyReport = { verdict, subject, html, text, csv, csvFileName, files, messageId?,
  *                   allocationsInWindow, realizedPnlWindow, model }
  *
+ * `html` and `text` are the email's and name the attachment csvFileName; `files` holds the
+ * same bodies as written to a directory, where they name report.csv (REPORT_FILES).
+ *
  * A Lambda handler reads its settings with loadReportConfig(process.env, { requireSending: true })
- * and passes { version, hours: c.windowHours, timeZone: c.timeZone, send: { sender: c.sender,
- * recipients: c.recipients, subjectPrefix: c.subjectPrefix, client } }. It throws on a database
+ * and passes { version, hours: c.windowHours, timeZone: c.timeZone, settings: c.settings,
+ * send: { sender: c.sender, recipients: c.recipients, subjectPrefix: c.subjectPrefix, client } }. It throws on a database
  * or SES failure; a STALE or WARNING verdict is a result, not an error.
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Database } from '../db/pool.ts';
 import { type JobLogger, silentLogger } from '../jobs/context.ts';
-import { DEFAULT_SUBJECT_PREFIX } from './config.ts';
+import { DEFAULT_SUBJECT_PREFIX, type ReportSettings } from './config.ts';
 import { subjectLine } from './copy.ts';
 import { buildReportModel, type ReportModel } from './model.ts';
 import { csvFileName, renderCsv } from './render-csv.ts';
@@ -38,10 +43,18 @@ import { renderText } from './render-text.ts';
 import { createSesClient, sendEmail } from './send.ts';
 import type { HealthThresholds, Verdict } from './verdict.ts';
 
-export { isValidTimeZone, loadReportConfig, type ReportConfig } from './config.ts';
-export { metricRules, type Performance } from './metrics.ts';
+export {
+  DEFAULT_SETTINGS,
+  isValidTimeZone,
+  loadReportConfig,
+  parseReportSettings,
+  type ReportConfig,
+  type ReportSettings,
+  SETTING_NAMES,
+} from './config.ts';
+export { breakEvenMove, metricRules, type Performance } from './metrics.ts';
 export { buildReportModel, type ReportModel, type ReportModelOptions } from './model.ts';
-export { CSV_COLUMNS, csvFileName, renderCsv } from './render-csv.ts';
+export { CSV_COLUMNS, CSV_SECTIONS, csvFileName, neutraliseFormula, renderCsv } from './render-csv.ts';
 export { renderHtml } from './render-html.ts';
 export { renderText } from './render-text.ts';
 export { createSesClient, sendEmail } from './send.ts';
@@ -65,6 +78,8 @@ export interface DailyReportOptions {
   /** @default the current time */
   readonly now?: Date;
   readonly thresholds?: HealthThresholds;
+  /** @default DEFAULT_SETTINGS */
+  readonly settings?: ReportSettings;
   readonly send?: ReportSendOptions;
   /** @default silentLogger */
   readonly logger?: JobLogger;
@@ -77,6 +92,8 @@ export interface DailyReport {
   readonly text: string;
   readonly csv: string;
   readonly csvFileName: string;
+  /** The bodies as written to a directory (`fifo report --out`): they name REPORT_FILES.csv. */
+  readonly files: { readonly html: string; readonly text: string };
   /** SES MessageId when sent. */
   readonly messageId?: string;
   readonly allocationsInWindow: number;
@@ -84,6 +101,9 @@ export interface DailyReport {
   readonly realizedPnlWindow: string;
   readonly model: ReportModel;
 }
+
+/** The names `fifo report --out` writes. */
+export const REPORT_FILES = { html: 'report.html', text: 'report.txt', csv: 'report.csv' } as const;
 
 export async function runDailyReport(db: Database, options: DailyReportOptions): Promise<DailyReport> {
   const logger = options.logger ?? silentLogger;
@@ -94,12 +114,17 @@ export async function runDailyReport(db: Database, options: DailyReportOptions):
     timeZone: options.timeZone,
     now: options.now,
     thresholds: options.thresholds,
+    settings: options.settings,
   });
   const subject = subjectLine(model, options.send?.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
   const fileName = csvFileName(model);
   const html = renderHtml(model, { subject, csvFileName: fileName });
   const text = renderText(model, { csvFileName: fileName });
   const csv = renderCsv(model);
+  const files = {
+    html: renderHtml(model, { subject, csvFileName: REPORT_FILES.csv }),
+    text: renderText(model, { csvFileName: REPORT_FILES.csv }),
+  };
   const summary = {
     version: model.version,
     verdict: model.health.verdict,
@@ -131,6 +156,7 @@ export async function runDailyReport(db: Database, options: DailyReportOptions):
     text,
     csv,
     csvFileName: fileName,
+    files,
     messageId,
     allocationsInWindow: model.allocationsInWindow,
     realizedPnlWindow: model.metrics.realizedPnl,

@@ -9,8 +9,13 @@
  *
  * Window: sells with start < sell_time <= end (end = `now`, start = end - hours). Open
  * positions are the lots as they are now (fifo_lots keeps no history), their ages counted to
- * the window's end. The health block is the machinery's current state (readHealth), judged
- * against the wall clock, whatever window the report covers.
+ * the window's end, marked to market by ./sections.ts. The health block is the machinery's
+ * current state (readHealth), judged against the wall clock, whatever window the report covers.
+ *
+ * Beyond the key metrics (./sections.ts): exposure and unrealized PnL at market, strategy
+ * attribution, sources, risk and capital, costs, holding times, roundtrips, big movers, the
+ * previous window. Their optional inputs (price table, cash_transactions, trigger, source) are
+ * found in the catalog first (./inputs.ts); a section whose input is unusable says what it needs.
  */
 import type pg from 'pg';
 import type { Database } from '../db/pool.ts';
@@ -18,8 +23,31 @@ import { canonicalSelect, numericText, utcText } from '../db/sql.ts';
 import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
 import { type Health, readHealth } from '../jobs/health.ts';
 import { compareLegacyPnl, type LegacyPnlRow } from '../legacy/reconcile.ts';
+import { DEFAULT_SETTINGS, type ReportSettings } from './config.ts';
+import { compare, Exact } from './exact.ts';
 import { localDate } from './format.ts';
+import { findTradeInputs, type Usable } from './inputs.ts';
 import { derivePerformance, emptyAggregates, type Performance, type SellAggregates } from './metrics.ts';
+import {
+  type Attribution,
+  type CostsSection,
+  type HoldingStats,
+  type MarketSection,
+  type Mover,
+  type RiskSection,
+  type RoundtripSection,
+  readAttribution,
+  readCosts,
+  readHolding,
+  readMarket,
+  readMovers,
+  readRisk,
+  readRoundtrips,
+  readSources,
+  type SourceRow,
+  type Span,
+  type StrategyRow,
+} from './sections.ts';
 import {
   ageSeconds,
   type HealthThresholds,
@@ -36,9 +64,11 @@ export interface ReportModelOptions {
   readonly timeZone?: string;
   /** End of the window. @default the current time */
   readonly now?: Date;
-  /** Days in the cumulative PnL chart, ending with the local day of `now`. @default 30 */
+  /** Days in the charts, ending with the local day of `now`. @default 30 */
   readonly chartDays?: number;
   readonly thresholds?: HealthThresholds;
+  /** The sections' settings (price table, starting equity, fee rates, ...). @default DEFAULT_SETTINGS */
+  readonly settings?: ReportSettings;
 }
 
 export interface ReportWindow {
@@ -61,8 +91,13 @@ export interface ChartDay {
   readonly date: string;
   /** Σ pnl_usd of the sells of that day, exact. */
   readonly pnl: string;
-  /** Running total from the first day of the chart, exact. */
+  /**
+   * All-time realized PnL at the end of that day (sells before the chart included), exact: the
+   * last day's equals allTime.realizedPnl.
+   */
   readonly cumulative: string;
+  /** Starting equity + cumulative; null when the starting equity is unknown. */
+  readonly equity: string | null;
 }
 
 export interface OpenPosition {
@@ -124,8 +159,32 @@ export interface ReportModel {
   readonly metrics: Performance;
   /** Symbols with a sell or a buy in the window, best realized PnL first. */
   readonly bySymbol: SymbolPerformance[];
-  readonly chart: { readonly days: ChartDay[]; readonly timeZone: string };
+  readonly chart: {
+    readonly days: ChartDay[];
+    readonly timeZone: string;
+    /** Realized PnL of the sells before the chart's first day. */
+    readonly before: string;
+  };
   readonly openPositions: OpenPosition[];
+  /** The sections' settings the model was built with. */
+  readonly settings: ReportSettings;
+  /** Open positions marked to market: exposure and unrealized PnL. */
+  readonly market: MarketSection;
+  /** Realized PnL by entry and exit trigger. */
+  readonly attribution: Attribution;
+  /** Buys, sells and realized PnL by trade_records.source. */
+  readonly sources: Usable<SourceRow[]>;
+  readonly risk: RiskSection;
+  readonly costs: CostsSection;
+  /** Overall first (symbol null), then per symbol. */
+  readonly holding: HoldingStats[];
+  readonly roundtrips: RoundtripSection;
+  /** The best and worst sells of the window, each with its `fifo explain` command. */
+  readonly movers: { readonly best: Mover[]; readonly worst: Mover[] };
+  /** The same figures over the window before this one (day over day, for a 24 h report). */
+  readonly previous: { readonly start: string; readonly end: string; readonly metrics: Performance };
+  /** The entry strategies with the highest and the lowest realized PnL (null when none). */
+  readonly strategies: { readonly best: StrategyRow | null; readonly worst: StrategyRow | null };
   readonly unmatchedSells: UnmatchedSell[];
   readonly health: ReportHealth;
   /** Null when trade_records has no legacy PnL column any more. */
@@ -221,29 +280,19 @@ const toAggregates = (row: AggregateRow | undefined, buyFees: string): SellAggre
       }
     : { ...emptyAggregates(), buyFees };
 
-/** Compares exact decimal text; sort helper, no float. */
-function compareDecimalText(a: string, b: string): number {
-  const sign = (t: string) => (t.startsWith('-') ? -1 : /[1-9]/.test(t) ? 1 : 0);
-  const sa = sign(a);
-  const sb = sign(b);
-  if (sa !== sb) return sa - sb;
-  const [ai = '0', af = ''] = a.replace('-', '').split('.');
-  const [bi = '0', bf = ''] = b.replace('-', '').split('.');
-  const width = Math.max(af.length, bf.length);
-  const ad = BigInt(ai + af.padEnd(width, '0'));
-  const bd = BigInt(bi + bf.padEnd(width, '0'));
-  const magnitude = ad === bd ? 0 : ad > bd ? 1 : -1;
-  return sa < 0 ? -magnitude : magnitude;
-}
-
 async function readChart(q: Queryable, version: number, end: string, timeZone: string, days: number) {
-  const { rows } = await q.query<ChartDay>(
+  const { rows } = await q.query<Omit<ChartDay, 'equity'> & { before: string }>(
     `WITH bounds AS (
        SELECT date_trunc('day', $2::timestamptz AT TIME ZONE $3) AS last_day,
               date_trunc('day', $2::timestamptz AT TIME ZONE $3) - ($4::int - 1) * interval '1 day' AS first_day
      ),
      days AS (
        SELECT generate_series(first_day, last_day, interval '1 day') AS day FROM bounds
+     ),
+     before AS (
+       SELECT coalesce(sum(a.pnl_usd), 0) AS pnl
+       FROM fifo_allocations a CROSS JOIN bounds b
+       WHERE a.allocation_version = $1 AND a.sell_time < (b.first_day AT TIME ZONE $3)
      ),
      daily AS (
        SELECT date_trunc('day', a.sell_time AT TIME ZONE $3) AS day, sum(a.pnl_usd) AS pnl
@@ -254,7 +303,8 @@ async function readChart(q: Queryable, version: number, end: string, timeZone: s
      )
      SELECT to_char(d.day, 'YYYY-MM-DD') AS date,
             ${dec('y.pnl')} AS pnl,
-            ${dec('sum(coalesce(y.pnl, 0)) OVER (ORDER BY d.day)')} AS cumulative
+            ${dec('(SELECT pnl FROM before) + sum(coalesce(y.pnl, 0)) OVER (ORDER BY d.day)')} AS cumulative,
+            ${dec('(SELECT pnl FROM before)')} AS before
      FROM days d LEFT JOIN daily y ON y.day = d.day
      ORDER BY d.day`,
     [version, end, timeZone, days],
@@ -369,6 +419,16 @@ async function readWindowAllocations(q: Queryable, version: number, start: strin
   return rows;
 }
 
+/** The named entry strategies with the highest and the lowest realized PnL (two or more to rank). */
+function rankStrategies(attribution: Attribution): ReportModel['strategies'] {
+  if (!attribution.entry.ok) return { best: null, worst: null };
+  const named = attribution.entry.value
+    .filter((r) => r.kind === 'named' || r.kind === 'none')
+    .sort((a, b) => compare(b.realizedPnl, a.realizedPnl));
+  if (named.length === 0) return { best: null, worst: null };
+  return { best: named[0]!, worst: named.length > 1 ? named.at(-1)! : null };
+}
+
 /**
  * Builds the model. The figures come from one REPEATABLE READ, read-only snapshot, so they
  * agree with each other and with the CSV; the health block is read right after it.
@@ -384,6 +444,7 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
   const end = now.toISOString();
   const start = new Date(now.getTime() - hours * 3_600_000).toISOString();
   const version = options.version;
+  const settings = options.settings ?? DEFAULT_SETTINGS;
 
   const client = await db.pool.connect();
   let released = false;
@@ -401,6 +462,31 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
     const openPositions = await readOpenPositions(client, version, now);
     const unmatchedSells = await readUnmatchedSells(client, version, start, end);
     const legacy = await readLegacy(client, version, start, end);
+    const span: Span = { version, start, end };
+    const previousStart = new Date(Date.parse(start) - hours * 3_600_000).toISOString();
+    const previousAggregates = await readSellAggregates(client, version, previousStart, start);
+    const previousBuyFees = await readBuyFees(client, version, previousStart, start);
+    const inputs = await findTradeInputs(client);
+    const attribution = await readAttribution(client, span, inputs);
+    const sources = await readSources(client, span, inputs);
+    const market = await readMarket(client, span, openPositions, settings);
+    const allTimeRealized = allTime[0]!.pnl;
+    const risk = await readRisk(client, span, { allTimeRealized, market, settings });
+    const metrics = derivePerformance(
+      toAggregates(
+        aggregates.find((r) => r.symbol === null),
+        buyFees.find((f) => f.symbol === null)?.fees ?? '0',
+      ),
+    );
+    const costs = await readCosts(
+      client,
+      span,
+      { buyFees: metrics.buyFees, sellFees: metrics.sellFees, fees: metrics.fees },
+      settings,
+    );
+    const holding = await readHolding(client, span);
+    const roundtrips = await readRoundtrips(client, span, settings.roundtripSeconds);
+    const movers = await readMovers(client, span);
     const { rows: failed } = await client.query<{ n: string }>(
       `SELECT count(*)::text AS n FROM fifo_computation_log
        WHERE fifo_ledger_run AND allocation_version = $1 AND status = 'failed' AND NOT dry_run
@@ -415,7 +501,6 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
     const status = await readHealth(db.pool, version);
 
     const feesOf = (symbol: string | null) => buyFees.find((f) => f.symbol === symbol)?.fees ?? '0';
-    const total = aggregates.find((r) => r.symbol === null);
     const symbols = new Set<string>([
       ...aggregates.flatMap((r) => (r.symbol === null ? [] : [r.symbol])),
       ...buyFees.flatMap((r) => (r.symbol === null ? [] : [r.symbol])),
@@ -430,7 +515,7 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
           ),
         ),
       }))
-      .sort((a, b) => compareDecimalText(b.realizedPnl, a.realizedPnl) || (a.symbol < b.symbol ? -1 : 1));
+      .sort((a, b) => compare(b.realizedPnl, a.realizedPnl) || (a.symbol < b.symbol ? -1 : 1));
     const unmatchedSellIds = new Set(unmatchedSells.map((u) => u.sellOrderId));
     const failedRunsInWindow = Number(failed[0]!.n);
     // Health is the machinery's state as read now, whatever window the report covers.
@@ -447,10 +532,40 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
       window: { start, end, hours, timeZone, date: localDate(now, timeZone) },
       generatedAt: generatedAt.toISOString(),
       allTime: { realizedPnl: allTime[0]!.pnl, sells: Number(allTime[0]!.sells) },
-      metrics: derivePerformance(toAggregates(total, feesOf(null))),
+      metrics,
       bySymbol,
-      chart: { days: chart, timeZone },
+      chart: {
+        days: chart.map(({ before: _before, ...day }) => ({
+          ...day,
+          equity:
+            risk.startingEquity.source === 'none'
+              ? null
+              : new Exact(risk.startingEquity.amount).plus(day.cumulative).toFixed(),
+        })),
+        timeZone,
+        before: chart[0]?.before ?? '0',
+      },
       openPositions,
+      settings,
+      market,
+      attribution,
+      sources,
+      risk,
+      costs,
+      holding,
+      roundtrips,
+      movers,
+      previous: {
+        start: previousStart,
+        end: start,
+        metrics: derivePerformance(
+          toAggregates(
+            previousAggregates.find((r) => r.symbol === null),
+            previousBuyFees.find((f) => f.symbol === null)?.fees ?? '0',
+          ),
+        ),
+      },
+      strategies: rankStrategies(attribution),
       unmatchedSells,
       health: { ...judged, status, failedRunsInWindow },
       legacy,

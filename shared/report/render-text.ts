@@ -1,9 +1,40 @@
 /** The plain-text email body: the same sections as the HTML, in fixed-width columns. */
-import { Decimal } from 'decimal.js';
-import { LEGACY_NOTE, POSITIONS_NOTE, plural, SECTION, TABLE_LIMIT, UNMATCHED_WHY } from './copy.ts';
-import { duration, localTime, money, percent, price, quantity, signedMoney } from './format.ts';
+import { curveSeries, dailySeries, position, scaled } from './charts.ts';
+import {
+  ATTRIBUTION_NOTE,
+  equitySourceText,
+  groupLabel,
+  HOLDING_NOTE,
+  LEGACY_NOTE,
+  MARKET_NOTE,
+  MOVERS_NOTE,
+  plural,
+  RISK_NOTE,
+  ROUNDTRIP_NOTE,
+  SECTION,
+  SOURCES_NOTE,
+  summaryLines,
+  TABLE_LIMIT,
+  UNMATCHED_WHY,
+  verdictHeadline,
+} from './copy.ts';
+import { Exact, minus } from './exact.ts';
+import {
+  duration,
+  localTime,
+  money,
+  percent,
+  pointsChange,
+  price,
+  quantity,
+  ratioPercent,
+  signedCount,
+  signedMoney,
+} from './format.ts';
+import type { Usable } from './inputs.ts';
 import { metricRules } from './metrics.ts';
-import type { ChartDay, ReportModel } from './model.ts';
+import type { ReportModel } from './model.ts';
+import type { StrategyRow } from './sections.ts';
 import { ageSeconds } from './verdict.ts';
 
 type Align = 'left' | 'right';
@@ -53,41 +84,99 @@ function heading(title: string, note = ''): string[] {
 }
 
 const pnlOrNa = (v: string | null) => (v === null ? 'n/a' : signedMoney(v));
+const moneyOrNa = (v: string | null) => (v === null ? 'n/a' : money(v));
 
-function chartLines(days: readonly ChartDay[]): string[] {
-  const values = days.map((d) => new Decimal(d.cumulative));
-  const maxPos = Decimal.max(0, ...values);
-  const maxNeg = Decimal.max(0, ...values.map((v) => v.neg()));
-  const span = maxPos.plus(maxNeg);
-  const width = 30;
-  const negWidth = span.isZero() ? 0 : Math.round(maxNeg.div(span).times(width).toNumber());
-  const posWidth = width - negWidth;
-  const bar = (v: Decimal) => {
-    if (span.isZero() || v.isZero()) return `${' '.repeat(negWidth)}|`;
-    const n = Math.max(1, Math.round(v.abs().div(span).times(width).toNumber()));
-    return v.isNegative()
-      ? `${' '.repeat(negWidth - Math.min(n, negWidth))}${'-'.repeat(Math.min(n, negWidth))}|`
-      : `${' '.repeat(negWidth)}|${'#'.repeat(Math.min(n, posWidth))}`;
+const BAR_WIDTH = 30;
+
+/** Daily realized PnL: a row per day from the first with a sell, bars left (loss) and right (gain) of 0. */
+function dailyChartLines(model: ReportModel): string[] {
+  const { points, top, bottom } = dailySeries(model);
+  const span = minus(top, bottom);
+  const firstActive = points.findIndex((p) => p.value !== '0');
+  if (firstActive === -1) return [`  ${points[0]?.date} to ${points.at(-1)?.date}: no realized PnL`];
+  const negWidth = scaled(bottom, span, BAR_WIDTH);
+  const posWidth = BAR_WIDTH - negWidth;
+  const bar = (value: string) => {
+    const n = scaled(value, span, BAR_WIDTH);
+    if (value.startsWith('-'))
+      return `${' '.repeat(negWidth - Math.min(n, negWidth))}${'-'.repeat(Math.min(n, negWidth))}|`;
+    return `${' '.repeat(negWidth)}|${'#'.repeat(Math.min(n, posWidth))}`;
   };
-  const firstActive = days.findIndex((d) => d.pnl !== '0');
   const lines: string[] = [];
-  if (firstActive === -1) {
-    return [`  ${days[0]?.date} to ${days.at(-1)?.date}: no realized PnL`];
-  }
-  if (firstActive > 0) {
-    lines.push(`  ${days[0]!.date} to ${days[firstActive - 1]!.date}: no realized PnL`);
-  }
-  const rows = days
+  const unit = new Exact(span).div(BAR_WIDTH).toDecimalPlaces(2, Exact.ROUND_HALF_UP).toFixed(2);
+  lines.push(
+    ...wrap(
+      `Axis: ${signedMoney(bottom)} on the left, 0 at "|", ${signedMoney(top)} USD on the right; one character is about ${unit} USD. ` +
+        'All-time total: the all-time realized PnL at the end of the day.',
+    ),
+    '',
+  );
+  if (firstActive > 0)
+    lines.push(`  ${points[0]!.date} to ${points[firstActive - 1]!.date}: no realized PnL`);
+  const days = model.chart.days;
+  const rows = points
     .slice(firstActive)
-    .map((d, i) => [d.date, signedMoney(d.pnl), signedMoney(d.cumulative), bar(values[firstActive + i]!)]);
-  lines.push(...table(['Day', 'Day PnL', 'Cumulative', ''], rows, ['left', 'right', 'right', 'left']));
+    .map((p, i) => [
+      p.date,
+      signedMoney(p.value),
+      bar(p.value),
+      signedMoney(days[firstActive + i]!.cumulative),
+    ]);
+  lines.push(...table(['Day', 'Day PnL', 'Bar', 'All-time total'], rows, ['left', 'right', 'left', 'right']));
   return lines;
 }
+
+/** The equity curve: the first day, each day it moved, the last day; bars from the axis's low. */
+function equityChartLines(model: ReportModel): string[] {
+  const series = curveSeries(model);
+  const { points, low, high } = series;
+  const days = model.chart.days;
+  const shown = points.filter((_, i) => i === 0 || i === points.length - 1 || days[i]!.pnl !== '0');
+  const label = series.kind === 'equity' ? 'Equity' : 'All-time realized';
+  const lines = wrap(
+    series.kind === 'equity'
+      ? `Starting equity + all-time realized PnL at each day's end. Axis: ${money(low)} ("|") to ${money(high)} USD, not from zero.`
+      : `Starting equity unknown: the all-time realized PnL at each day's end. Axis: ${signedMoney(low)} ("|") to ${signedMoney(high)} USD.`,
+  );
+  lines.push('');
+  lines.push(
+    ...table(
+      ['Day', label, 'Curve'],
+      shown.map((p) => [
+        p.date,
+        series.kind === 'equity' ? money(p.value) : signedMoney(p.value),
+        `|${'#'.repeat(position(p.value, low, high, BAR_WIDTH))}`,
+      ]),
+      ['left', 'right', 'left'],
+    ),
+  );
+  return lines;
+}
+
+function strategyLines(rows: readonly StrategyRow[]): string[] {
+  return table(
+    ['Trigger', 'Realized', 'Results', 'W/L/B/U', 'Win rate', 'PF', 'Expectancy'],
+    rows.map((r) => [
+      groupLabel(r.kind, r.name, 'trigger'),
+      signedMoney(r.realizedPnl),
+      String(r.sells),
+      `${r.wins}/${r.losses}/${r.breakeven}/${r.unmatched}`,
+      percent(r.winRate),
+      r.profitFactor === null ? 'n/a' : money(r.profitFactor),
+      pnlOrNa(r.expectancy),
+    ]),
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
+  );
+}
+
+const usableLines = <T>(input: Usable<T>, render: (value: T) => string[]): string[] =>
+  input.ok ? render(input.value) : wrap(`NEEDS: ${input.needs}`);
 
 export function renderText(model: ReportModel, options: { csvFileName?: string } = {}): string {
   const w = model.window;
   const tz = w.timeZone;
   const m = model.metrics;
+  const p = model.previous.metrics;
   const h = model.health.status;
   const out: string[] = [];
 
@@ -97,12 +186,17 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   );
   out.push('');
   out.push(`VERDICT: ${model.health.verdict}`);
+  out.push(`  ${verdictHeadline(model)}`);
   if (model.health.reasons.length === 0)
     out.push('  All checks pass: fresh, no drift, nothing unmatched or rejected.');
   for (const r of model.health.reasons) out.push(...wrap(`- ${r.level}: ${r.text}`, 76, '  '));
+  out.push('');
+  for (const line of summaryLines(model)) out.push(...wrap(line));
 
   out.push(...heading(SECTION.metrics, `last ${w.hours} h`));
   const decided = `${plural(m.wins, 'win')}, ${plural(m.losses, 'loss', 'losses')}, ${m.breakeven} breakeven, ${m.unmatched} unmatched`;
+  const t = model.market.totals;
+  const risk = model.risk;
   out.push(
     ...table(
       ['Metric', 'Value', ''],
@@ -111,6 +205,11 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           'Realized PnL',
           `${signedMoney(m.realizedPnl)} USD`,
           `all time ${signedMoney(model.allTime.realizedPnl)} USD`,
+        ],
+        [
+          'Unrealized PnL',
+          model.market.positions.length ? `${signedMoney(t.unrealizedPnl)} USD` : 'n/a',
+          model.market.positions.length ? `at market, ${money(t.marketValue)} USD held` : 'no open lots',
         ],
         ['Fees paid', `${money(m.fees)} USD`, `buys ${money(m.buyFees)}, sells ${money(m.sellFees)}`],
         ['Sells', String(m.sells), decided],
@@ -122,19 +221,114 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           m.profitFactor === null ? `n/a (${m.profitFactorNote})` : money(m.profitFactor),
           '',
         ],
+        [
+          'Expectancy',
+          m.expectancy === null ? 'n/a' : `${signedMoney(m.expectancy)} USD`,
+          'per counted sell',
+        ],
+        [
+          'Max drawdown',
+          `${money(risk.maxDrawdown.usd)} USD`,
+          risk.maxDrawdownPct
+            ? `${ratioPercent(risk.maxDrawdownPct.ratio, 1)} at most, all time`
+            : 'all time; % needs a starting equity',
+        ],
+        [
+          'Invested',
+          ratioPercent(risk.investedRatio, 1),
+          risk.cash === null ? 'needs a starting equity' : `cash ${money(risk.cash)} USD`,
+        ],
       ],
       ['left', 'right', 'left'],
     ),
   );
+  out.push('', `  Change from the previous ${w.hours} h (from ${localTime(model.previous.start, tz)}):`);
+  const diff = (a: string | null, b: string | null) =>
+    a === null || b === null ? 'n/a' : signedMoney(minus(a, b));
+  out.push(
+    ...table(
+      ['Figure', 'Now', 'Before', 'Change'],
+      [
+        [
+          'Realized PnL',
+          signedMoney(m.realizedPnl),
+          signedMoney(p.realizedPnl),
+          diff(m.realizedPnl, p.realizedPnl),
+        ],
+        ['Sells', String(m.sells), String(p.sells), signedCount(m.sells - p.sells)],
+        ['Win rate', percent(m.winRate), percent(p.winRate), pointsChange(m.winRate, p.winRate)],
+        ['Expectancy', pnlOrNa(m.expectancy), pnlOrNa(p.expectancy), diff(m.expectancy, p.expectancy)],
+        ['Fees', money(m.fees), money(p.fees), diff(m.fees, p.fees)],
+      ],
+      ['left', 'right', 'right', 'right'],
+    ),
+  );
   out.push('', '  How these are counted:');
   for (const rule of metricRules(tz)) out.push(...wrap(`- ${rule}`, 76, '  '));
+
+  out.push(...heading(`${SECTION.dailyChart}, last ${model.chart.days.length} days`, `USD, days in ${tz}`));
+  out.push(...dailyChartLines(model));
+  const curve = curveSeries(model);
+  out.push(
+    ...heading(
+      `${curve.kind === 'equity' ? SECTION.equityChart : 'All-time realized PnL'}, last ${model.chart.days.length} days`,
+      'USD at the end of each day',
+    ),
+  );
+  out.push(...equityChartLines(model));
+
+  out.push(...heading(SECTION.attribution, 'entry and exit trigger'));
+  const a = model.attribution;
+  out.push('  By entry trigger (the buy):');
+  out.push(
+    ...usableLines(a.entry, (rows) => (rows.length ? strategyLines(rows) : ['  No sells in the window.'])),
+  );
+  out.push('', '  By exit trigger (the sell):');
+  out.push(
+    ...usableLines(a.exit, (rows) => (rows.length ? strategyLines(rows) : ['  No sells in the window.'])),
+  );
+  if (a.note) out.push(...wrap(a.note));
+  out.push(...wrap(`${ATTRIBUTION_NOTE} W/L/B/U: wins, losses, breakeven, unmatched.`));
+
+  out.push(...heading(SECTION.sources, 'trade_records.source'));
+  out.push(
+    ...usableLines(model.sources, (rows) =>
+      rows.length === 0
+        ? ['  No trades in the window.']
+        : [
+            ...table(
+              ['Source', 'Buys', 'Sells', 'PnL of sells', 'Entry PnL'],
+              rows.map((r) => [
+                groupLabel(r.kind, r.name, 'source'),
+                String(r.buys),
+                String(r.sells),
+                signedMoney(r.realizedPnl),
+                signedMoney(r.entryPnl),
+              ]),
+              ['left', 'right', 'right', 'right', 'right'],
+            ),
+            ...wrap(SOURCES_NOTE),
+          ],
+    ),
+  );
 
   out.push(...heading(SECTION.bySymbol, 'by realized PnL'));
   if (model.bySymbol.length === 0) out.push('  No trades in the window.');
   else
     out.push(
       ...table(
-        ['Symbol', 'Realized', 'Sells', 'W/L/B/U', 'Win rate', 'Avg win', 'Avg loss', 'PF', 'Fees'],
+        [
+          'Symbol',
+          'Realized',
+          'Sells',
+          'W/L/B/U',
+          'Win rate',
+          'Avg win',
+          'Avg loss',
+          'PF',
+          'Expectancy',
+          'Fees',
+        ],
         model.bySymbol.map((s) => [
           s.symbol,
           signedMoney(s.realizedPnl),
@@ -144,34 +338,220 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           pnlOrNa(s.averageWin),
           pnlOrNa(s.averageLoss),
           s.profitFactor === null ? 'n/a' : money(s.profitFactor),
+          pnlOrNa(s.expectancy),
           money(s.fees),
         ]),
-        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
       '  W/L/B/U: wins, losses, breakeven, unmatched sells.',
     );
 
-  out.push(...heading(`${SECTION.chart}, last ${model.chart.days.length} days`, `days in ${tz}`));
-  out.push(...chartLines(model.chart.days));
+  const mk = model.market;
+  out.push(
+    ...heading(
+      SECTION.market,
+      mk.priceTable ? `marks from ${mk.priceTable}, else last fill` : 'marks: last fill',
+    ),
+  );
+  if (mk.priceTableNeeds)
+    out.push(...wrap(`NEEDS: ${mk.priceTableNeeds}. Marks fall back to each symbol's last fill.`));
+  if (mk.positions.length === 0) out.push('  No open lots.');
+  else {
+    out.push(
+      ...table(
+        ['Symbol', 'Size', 'Avg cost', 'Cost basis', 'Mark', 'Mark from', 'Mark age', 'Value', 'Unrealized'],
+        [
+          ...mk.positions.map((q) => [
+            q.symbol,
+            quantity(q.size),
+            price(q.averageCost),
+            money(q.costBasis),
+            q.mark ? price(q.mark.price) : 'n/a',
+            q.mark ? q.mark.source : 'none',
+            q.mark ? `${duration(q.mark.ageSeconds)}${q.mark.stale ? ' STALE' : ''}` : '',
+            moneyOrNa(q.marketValue),
+            pnlOrNa(q.unrealizedPnl),
+          ]),
+          [
+            'Total',
+            '',
+            '',
+            money(t.costBasis),
+            '',
+            '',
+            t.stale ? `${t.stale} stale` : '',
+            money(t.marketValue),
+            signedMoney(t.unrealizedPnl),
+          ],
+        ],
+        ['left', 'right', 'right', 'right', 'right', 'left', 'left', 'right', 'right'],
+      ),
+    );
+    out.push(
+      ...table(
+        ['Symbol', 'Lots', 'Oldest lot'],
+        mk.positions.map((q) => [
+          q.symbol,
+          String(q.lots),
+          `${duration(q.oldestLotAgeSeconds)} (${localTime(q.oldestLotTime, tz)})`,
+        ]),
+        ['left', 'right', 'left'],
+      ),
+    );
+    out.push(
+      ...wrap(
+        `${MARKET_NOTE} A mark older than ${duration(mk.staleMarkMinutes * 60)} is STALE.` +
+          (t.unmarked
+            ? ` ${plural(t.unmarked, 'position')} without a mark: at cost ${money(t.unmarkedCost)} in exposure.`
+            : ''),
+      ),
+    );
+  }
 
-  out.push(...heading(SECTION.positions));
-  if (model.openPositions.length === 0) out.push('  No open lots.');
+  out.push(...heading(SECTION.risk, 'USD'));
+  const equity = risk.startingEquity;
+  if (risk.cashTransactionsNeeds && equity.source !== 'cash_transactions')
+    out.push(...wrap(`NEEDS: starting equity from ${risk.cashTransactionsNeeds}`));
+  const dd = risk.maxDrawdown;
+  const ddp = risk.maxDrawdownPct;
+  out.push(
+    ...table(
+      ['Figure', 'Value', ''],
+      [
+        [
+          'Starting equity',
+          equity.source === 'none' ? 'n/a' : money(equity.amount),
+          equitySourceText(equity),
+        ],
+        [
+          'Max drawdown (USD)',
+          money(dd.usd),
+          dd.at ? `from ${money(dd.peak)} to ${money(dd.trough)}, ${localTime(dd.at, tz)}` : 'none',
+        ],
+        [
+          'Max drawdown (%)',
+          ddp ? ratioPercent(ddp.ratio, 2) : 'n/a',
+          ddp
+            ? ddp.at
+              ? `from ${money(ddp.peak)} to ${money(ddp.trough)}, ${localTime(ddp.at, tz)}`
+              : 'none'
+            : 'needs a starting equity',
+        ],
+        ['Realized equity now', moneyOrNa(risk.realizedEquity), ''],
+        ['Cash', moneyOrNa(risk.cash), risk.cash === null ? 'needs a starting equity' : ''],
+        ['Open positions at market', money(risk.exposure), ''],
+        [
+          'Invested',
+          ratioPercent(risk.investedRatio, 2),
+          risk.investedRatio === null ? 'needs a starting equity and positive equity' : '',
+        ],
+      ],
+      ['left', 'right', 'left'],
+    ),
+  );
+  out.push(...wrap(RISK_NOTE));
+
+  const c = model.costs;
+  out.push(...heading(SECTION.costs, 'USD'));
+  out.push(
+    ...table(
+      ['Figure', 'Value', ''],
+      [
+        ['Fees in the window', money(c.fees), `buys ${money(c.buyFees)}, sells ${money(c.sellFees)}`],
+        ['Traded volume', money(c.volume), ''],
+        ['Observed fee rate', ratioPercent(c.observedRate, 3), 'fees / volume'],
+        [
+          'Break-even move, maker',
+          ratioPercent(c.breakEvenMaker, 3),
+          `${ratioPercent(c.makerRate, 3)} in and out`,
+        ],
+        [
+          'Break-even move, taker',
+          ratioPercent(c.breakEvenTaker, 3),
+          `${ratioPercent(c.takerRate, 3)} in and out`,
+        ],
+        ['Break-even move, observed', ratioPercent(c.breakEvenObserved, 3), ''],
+      ],
+      ['left', 'right', 'left'],
+    ),
+  );
+  out.push(
+    ...wrap(
+      'Break-even move: how far the price must rise between buy and sell for a round trip to cover both fees, ' +
+        '(1 + buy rate) / (1 - sell rate) - 1.',
+    ),
+  );
+
+  out.push(...heading(SECTION.holding, 'size-weighted'));
+  if (model.holding.length === 0) out.push('  No lot slices sold in the window.');
   else
     out.push(
       ...table(
-        ['Symbol', 'Size', 'Avg cost', 'Cost basis', 'Lots', 'Oldest lot'],
-        model.openPositions.map((p) => [
-          p.symbol,
-          quantity(p.size),
-          price(p.averageCost),
-          money(p.costBasis),
-          String(p.lots),
-          `${duration(p.oldestLotAgeSeconds)} (${localTime(p.oldestLotTime, tz)})`,
+        ['Symbol', 'Slices', 'Weighted by', 'Median', 'p90'],
+        model.holding.map((x) => [
+          x.symbol ?? 'All',
+          String(x.slices),
+          x.weightedBy === 'usd' ? `cost ${money(x.weight)} USD` : `size ${quantity(x.weight)}`,
+          duration(x.medianSeconds),
+          duration(x.p90Seconds),
         ]),
-        ['left', 'right', 'right', 'right', 'right', 'left'],
+        ['left', 'right', 'right', 'right', 'right'],
+      ),
+      ...wrap(HOLDING_NOTE),
+    );
+
+  const r = model.roundtrips;
+  out.push(...heading(SECTION.roundtrips, `held ${duration(r.thresholdSeconds)} or less`));
+  if (r.slices.length === 0) out.push(...wrap(`None in the window. ${ROUNDTRIP_NOTE}`));
+  else {
+    out.push(
+      ...table(
+        ['Symbol', 'Slices', 'Sells', 'PnL', 'Fees'],
+        r.groups.map((g) => [
+          g.symbol ?? 'All',
+          String(g.slices),
+          String(g.sells),
+          signedMoney(g.pnl),
+          money(g.fees),
+        ]),
+        ['left', 'right', 'right', 'right', 'right'],
+      ),
+      '',
+    );
+    const shown = r.slices.slice(0, TABLE_LIMIT);
+    out.push(
+      ...table(
+        ['Time', 'Symbol', 'Held', 'PnL', 'Fees'],
+        shown.map((s) => [
+          localTime(s.sell_time!, tz),
+          s.symbol ?? '',
+          duration(Number(s.holding_seconds)),
+          pnlOrNa(s.pnl_usd),
+          money(s.fees_usd),
+        ]),
+        ['left', 'left', 'right', 'right', 'right'],
+        shown.map((s) => `sell ${s.sell_order_id}, buy ${s.buy_order_id}`),
       ),
     );
-  out.push(...wrap(POSITIONS_NOTE));
+    if (r.slices.length > TABLE_LIMIT)
+      out.push(`  ... and ${r.slices.length - TABLE_LIMIT} more (see the CSV: section roundtrip)`);
+    out.push(...wrap(ROUNDTRIP_NOTE));
+  }
+
+  out.push(...heading(SECTION.movers, 'best and worst sells of the window'));
+  const movers = [...model.movers.best, ...model.movers.worst];
+  if (movers.length === 0) out.push('  No counted sells in the window.');
+  else {
+    out.push(
+      ...table(
+        ['Time', 'Symbol', 'PnL'],
+        movers.map((x) => [localTime(x.sellTime, tz), x.symbol, signedMoney(x.pnl)]),
+        ['left', 'left', 'right'],
+        movers.map((x) => `$ ${x.command}`),
+      ),
+    );
+    out.push(...wrap(MOVERS_NOTE));
+  }
 
   out.push(...heading(SECTION.unmatched, `in the window: ${model.unmatchedSells.length}`));
   const shownUnmatched = model.unmatchedSells.slice(0, TABLE_LIMIT);
@@ -220,7 +600,13 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
         ],
         [
           'Unmatched sells',
-          `${new Set(model.unmatchedSells.map((u) => u.sellOrderId)).size} in the window, ${h.unmatchedSells.count} all time`,
+          `${new Set(model.unmatchedSells.map((u) => u.sellOrderId)).size} in the window, ${h.unmatchedSells.count} all time` +
+            (h.unmatchedSells.bySymbol.length
+              ? ` (${h.unmatchedSells.bySymbol
+                  .slice(0, 5)
+                  .map((u) => `${u.symbol} ${u.sells}`)
+                  .join(', ')})`
+              : ''),
         ],
         ['Rejected trades', String(h.rejectedTrades)],
         [
@@ -273,7 +659,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   out.push('--');
   if (options.csvFileName)
     out.push(
-      `Attached: ${options.csvFileName} (${plural(model.allocationsInWindow, 'allocation row')} of the window).`,
+      `Attached: ${options.csvFileName} (${plural(model.allocationsInWindow, 'allocation row')} of the window, then the ` +
+        'attribution, sources, symbols, open positions at market and roundtrips; column section says which).',
     );
   out.push(`Generated by fifo-ledger at ${localTime(model.generatedAt, tz)}. Amounts in USD.`);
   return `${out.join('\n')}\n`;

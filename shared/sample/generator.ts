@@ -1,8 +1,13 @@
 /**
  * A seeded, deterministic generator of realistic bot trades: several symbols, buys and
- * partial sells, sells that span lots, about 1% oversells, fees, 8-decimal sizes. Used by
- * `npm start` and by the benchmark. Amounts are built as integers of 1e-8 and printed as
- * decimal text: no floating point touches a value.
+ * partial sells, sells that span lots, about 1% oversells, fees, 8-decimal sizes, and the
+ * bot's trigger names and sources (entry triggers on buys, exit triggers on sells; webhook,
+ * websocket, manual; passivemm for the market maker's near-instant roundtrips, which
+ * `roundtripRate` turns on). Used by `npm start`, the tests and the benchmark. Amounts are
+ * built as integers of 1e-8 and printed as decimal text: no floating point touches a value.
+ *
+ * Triggers, sources and roundtrips come from a second random stream: the same seed gives the
+ * same symbols, sides, times, prices, sizes and fees with or without them.
  */
 import { formatScaled } from '../fifo/index.ts';
 
@@ -14,6 +19,41 @@ export interface SampleTrade {
   readonly price: string;
   readonly size: string;
   readonly fee: string;
+  /** The strategy's name, as the bot writes it in trigger->>'trigger'; null: trigger is {}. */
+  readonly trigger?: string | null;
+  /** trade_records.source: webhook, websocket, passivemm, manual, ... */
+  readonly source?: string | null;
+}
+
+/** The bot's entry triggers (buys) and exit triggers (sells), with their weights. */
+export const ENTRY_TRIGGERS = [
+  ['roc_momo', 40],
+  ['breakout', 25],
+  ['mean_revert', 20],
+  ['dca', 13],
+] as const;
+export const EXIT_TRIGGERS = [
+  ['tp', 45],
+  ['sl', 30],
+  ['trailing_stop', 15],
+  ['roc_exit', 8],
+] as const;
+/** The sources of the trades a strategy places (passivemm places the roundtrips). */
+export const SOURCES = [
+  ['webhook', 60],
+  ['websocket', 35],
+  ['manual', 5],
+] as const;
+export const MARKET_MAKER = { trigger: 'passivemm', source: 'passivemm' } as const;
+
+/** A weighted pick; the remainder to 100 is null (a trade whose trigger is {}). */
+function pick(random: () => number, choices: readonly (readonly [string, number])[]): string | null {
+  let roll = random() * 100;
+  for (const [name, weight] of choices) {
+    if (roll < weight) return name;
+    roll -= weight;
+  }
+  return null;
 }
 
 export interface SampleOptions {
@@ -28,6 +68,12 @@ export interface SampleOptions {
   readonly spacingSeconds?: number;
   /** Fraction of sells that oversell the position. @default 0.01 */
   readonly oversellRate?: number;
+  /**
+   * Fraction of buys into a flat position that the market maker sells again within seconds
+   * (a near-instant roundtrip, trigger and source passivemm). These trades come on top of
+   * `trades`. @default 0
+   */
+  readonly roundtripRate?: number;
 }
 
 /** mulberry32: small, fast, good enough for test data, and the same on every machine. */
@@ -70,10 +116,15 @@ export function* generateTrades(options: SampleOptions): Generator<SampleTrade> 
   const start = Date.parse(options.start ?? '2026-01-01T00:00:00Z');
   const spacing = (options.spacingSeconds ?? 60) * 1000;
   const oversellRate = options.oversellRate ?? 0.01;
-  const hex = () =>
-    Math.floor(random() * 0x1_0000_0000)
+  const roundtripRate = options.roundtripRate ?? 0;
+  // The second stream: triggers, sources and roundtrips never move the first one.
+  const labels = seededRandom(((options.seed ?? 42) ^ 0x5eed) >>> 0);
+  const hexOf = (r: () => number) => () =>
+    Math.floor(r() * 0x1_0000_0000)
       .toString(16)
       .padStart(8, '0');
+  const hex = hexOf(random);
+  const labelHex = hexOf(labels);
   for (let i = 0; i < options.trades; i++) {
     const s = symbols[Math.floor(random() * symbols.length)]!;
     // A random walk of about ±1% per trade.
@@ -98,15 +149,41 @@ export function* generateTrades(options: SampleOptions): Generator<SampleTrade> 
     }
     s.position = side === 'buy' ? s.position + size : size >= s.position ? 0n : s.position - size;
     const fee = (size * s.price * FEE_BPS) / (E8 * 10_000n);
-    const time = new Date(start + i * spacing + Math.floor(random() * 1000)).toISOString();
+    const at = start + i * spacing + Math.floor(random() * 1000);
+    const flatBefore = side === 'buy' && s.position === size;
+    const roundtrip = flatBefore && roundtripRate > 0 && spacing >= 2000 && labels() < roundtripRate;
+    const source = roundtrip ? MARKET_MAKER.source : pick(labels, SOURCES);
     yield {
       order_id: `${hex()}-${hex().slice(0, 4)}-4${hex().slice(0, 3)}-${hex().slice(0, 4)}-${hex()}${i.toString(16).padStart(4, '0')}`,
       symbol: s.symbol,
       side,
-      order_time: time,
+      order_time: new Date(at).toISOString(),
       price: formatScaled(s.price, 8),
       size: formatScaled(size, 8),
       fee: formatScaled(fee, 8),
+      trigger: roundtrip
+        ? MARKET_MAKER.trigger
+        : pick(labels, side === 'buy' ? ENTRY_TRIGGERS : EXIT_TRIGGERS),
+      source,
     };
+    if (roundtrip) {
+      // Sold again within seconds, before the next trade: FIFO takes this very lot.
+      const delay = Math.max(1, Math.floor((spacing / 1000 / 2) * (0.2 + 0.8 * labels()))) * 1000;
+      // A market maker's spread: 2 to 30 bps over the buy, against 20 bps of fees both ways.
+      const sellPrice = s.price + (s.price * BigInt(2 + Math.round(labels() * 28))) / 10_000n;
+      const sellFee = (size * sellPrice * FEE_BPS) / (E8 * 10_000n);
+      s.position = 0n;
+      yield {
+        order_id: `${labelHex()}-${labelHex().slice(0, 4)}-4${labelHex().slice(0, 3)}-8${labelHex().slice(0, 3)}-mm${i.toString(16).padStart(10, '0')}`,
+        symbol: s.symbol,
+        side: 'sell',
+        order_time: new Date(Math.min(at + delay, start + (i + 1) * spacing - 1)).toISOString(),
+        price: formatScaled(sellPrice, 8),
+        size: formatScaled(size, 8),
+        fee: formatScaled(sellFee, 8),
+        trigger: MARKET_MAKER.trigger,
+        source: MARKET_MAKER.source,
+      };
+    }
   }
 }

@@ -93,4 +93,35 @@ describe.skipIf(needsServer)('report handler', () => {
     await expect(invocation).rejects.toThrow(/REPORT_RECIPIENTS/);
     expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 0);
   });
+
+  it("passes the sections' REPORT_* settings to the report, and fails on a bad one before any query", async () => {
+    // Why: the deployed report must honour the same settings as the CLI, and a typo must name the variable.
+    // Prepare
+    await insertBotTrades(suite.db.pool, [
+      {
+        order_id: 'b1',
+        symbol: 'BTC-USD',
+        side: 'buy',
+        order_time: '2026-03-01T10:00:00Z',
+        price: '40000',
+        size: '1',
+        fee: '4',
+      },
+    ]);
+    vi.stubEnv('REPORT_PRICE_TABLE', 'report_prices');
+    vi.stubEnv('REPORT_STARTING_EQUITY', '50000');
+
+    // Act
+    await handler(DAILY, fakeContext('report'));
+    const sent = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
+    vi.stubEnv('REPORT_MAKER_FEE', 'cheap');
+    const invalid = handler(DAILY, fakeContext('report'));
+
+    // Assess
+    const html = sent.Content?.Simple?.Body?.Html?.Data ?? '';
+    expect(html).toContain('<b>Needs:</b> a table or view report_prices with columns symbol');
+    expect(html).toContain('from the REPORT_STARTING_EQUITY setting');
+    await expect(invalid).rejects.toThrow(/REPORT_MAKER_FEE: must be a fee rate/);
+    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+  });
 });

@@ -94,8 +94,14 @@ describe('fifo report', () => {
       ['report.html', 'report.txt', 'report.csv'].map((f) => readFile(join(out, f), 'utf8')),
     );
     expect(html).toContain('<table role="presentation" width="600"');
+    expect(html).toContain('Attached: report.csv');
     expect(text).toContain('days in America/New_York');
-    expect(parseCsv(csv!, { columns: true })).toHaveLength(realized.rows);
+    expect(text).toContain('Attached: report.csv');
+    const rows = parseCsv(csv!, { columns: true }) as Record<string, string>[];
+    expect(rows.filter((r) => r.section === 'allocation')).toHaveLength(realized.rows);
+    expect([...new Set(rows.map((r) => r.section))]).toEqual(
+      expect.arrayContaining(['allocation', 'entry_trigger', 'exit_trigger', 'source', 'position']),
+    );
     const shown = realized.cents.startsWith('-') ? realized.cents : `+${realized.cents}`;
     expect(text).toMatch(
       new RegExp(`Realized PnL\\s+${shown.replace('+', '\\+').replace(/\B(?=(\d{3})+(?!\d))/g, ',')} USD`),
@@ -147,5 +153,40 @@ describe('fifo report', () => {
       '--tz must be an IANA time zone such as "UTC" or "America/New_York", got "Mars/Olympus"',
     );
     expect(hours.stderr).toContain('--hours must be a whole number from 1 to 8784, got "0"');
+  });
+
+  it('takes the section settings as options over their REPORT_* variables, and names the one at fault', async () => {
+    // Why: an operator tries a price table or a fee rate from the shell before setting it for the Lambda.
+    // Prepare
+    const good = [
+      'report',
+      '--price-table',
+      'no_such_prices',
+      '--starting-equity',
+      '5000',
+      '--taker-fee',
+      '0.6%',
+    ];
+    const badOption = ['report', '--maker-fee', '60%'];
+
+    // Act
+    const [run, option, variable] = await Promise.all([
+      fifo(good, { REPORT_STARTING_EQUITY: '1' }),
+      fifo(badOption),
+      fifo(['report'], { REPORT_ROUNDTRIP_SECONDS: 'soon' }),
+    ]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('NEEDS: a table or view no_such_prices with columns symbol');
+    expect(run.stdout).toMatch(/Starting equity\s+5,000\.00\s+from the REPORT_STARTING_EQUITY setting/);
+    expect(run.stdout).toMatch(/Break-even move, taker\s+1\.207%\s+0\.600% in and out/);
+    expect([option.code, variable.code]).toEqual([1, 1]);
+    expect(option.stderr).toContain(
+      '--maker-fee: must be a fee rate such as "0.3%" or "0.003", under 50%, got "60%"',
+    );
+    expect(variable.stderr).toContain(
+      'REPORT_ROUNDTRIP_SECONDS: must be a whole number of seconds from 0 to 86400',
+    );
   });
 });

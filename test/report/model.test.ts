@@ -52,6 +52,8 @@ describe('key metrics', () => {
       averageWin: '9.75',
       averageLoss: '-13',
       profitFactor: '0.75',
+      // (9.75 - 13 + 0) / 3 counted sells
+      expectancy: '-1.08333333',
     });
     expect(model.allTime).toEqual({ realizedPnl: '12.13', sells: 7 });
   });
@@ -159,9 +161,9 @@ describe('the cumulative PnL chart', () => {
     expect(days).toHaveLength(30);
     expect(days[0]!.date).toBe('2024-02-11');
     expect(days.filter((d) => d.pnl !== '0')).toEqual([
-      { date: '2024-03-02', pnl: '4.5', cumulative: '4.5' },
-      { date: '2024-03-10', pnl: '20.63', cumulative: '25.13' },
-      { date: '2024-03-11', pnl: '-13', cumulative: '12.13' },
+      { date: '2024-03-02', pnl: '4.5', cumulative: '4.5', equity: null },
+      { date: '2024-03-10', pnl: '20.63', cumulative: '25.13', equity: null },
+      { date: '2024-03-11', pnl: '-13', cumulative: '12.13', equity: null },
     ]);
   });
 
@@ -179,9 +181,9 @@ describe('the cumulative PnL chart', () => {
     expect(days).toHaveLength(30);
     expect([days[0]!.date, days.at(-1)!.date]).toEqual(['2024-02-10', '2024-03-10']);
     expect(days.filter((d) => d.pnl !== '0')).toEqual([
-      { date: '2024-03-01', pnl: '4.5', cumulative: '4.5' },
-      { date: '2024-03-09', pnl: '18.75', cumulative: '23.25' },
-      { date: '2024-03-10', pnl: '-11.12', cumulative: '12.13' },
+      { date: '2024-03-01', pnl: '4.5', cumulative: '4.5', equity: null },
+      { date: '2024-03-09', pnl: '18.75', cumulative: '23.25', equity: null },
+      { date: '2024-03-10', pnl: '-11.12', cumulative: '12.13', equity: null },
     ]);
     expect(model.window.date).toBe('2024-03-10');
   });
@@ -296,9 +298,17 @@ describe('an empty window', () => {
     expect(model.unmatchedSells).toEqual([]);
     expect(model.allocationsInWindow).toBe(0);
     expect(model.allTime.realizedPnl).toBe('12.13');
-    expect(model.chart.days.every((d) => d.pnl === '0' && d.cumulative === '0')).toBe(true);
+    // The running total is all time: 12.13 on every day of a chart that starts after the trades.
+    expect(model.chart.days.every((d) => d.pnl === '0' && d.cumulative === '12.13')).toBe(true);
     expect(model.health.verdict).toBe('OK');
-    expect(report.csv.trim().split('\n')).toHaveLength(1);
+    // The header and CCC's open position; no allocation row.
+    expect(
+      report.csv
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('allocation,')),
+    ).toEqual([]);
+    expect(report.csv.trim().split('\n')).toHaveLength(2);
     expect(report.text).toContain('No trades in the window.');
   });
 });

@@ -88,9 +88,16 @@ describe('sending the daily report', () => {
     expect(email!.subject).toBe(report.subject);
     for (const section of [
       'Key metrics',
+      'Daily realized PnL',
+      'PnL by strategy',
+      'PnL by source',
       'Per symbol',
-      'Cumulative realized PnL',
-      'Open positions',
+      'Open positions at market',
+      'Risk and capital',
+      'Costs and break-even',
+      'Holding time',
+      'Near-instant roundtrips',
+      'Big movers',
       'Unmatched sells',
       'FIFO health',
       'Legacy reconciliation',
@@ -102,8 +109,13 @@ describe('sending the daily report', () => {
     const attachment = email!.attachments[0]!;
     expect(attachment.filename).toBe('fifo-allocations-2024-03-11.csv');
     expect(attachment.contentType).toBe('text/csv');
-    const rows = parseCsv(Buffer.from(attachment.content, 'base64').toString('utf8'), { columns: true });
-    expect(rows).toHaveLength(6);
-    expect(rows).toHaveLength(report.allocationsInWindow);
+    const rows = parseCsv(Buffer.from(attachment.content, 'base64').toString('utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    const allocations = rows.filter((r) => r.section === 'allocation');
+    expect(allocations).toHaveLength(6);
+    expect(allocations).toHaveLength(report.allocationsInWindow);
+    expect(rows.filter((r) => r.section === 'position').map((r) => r.symbol)).toEqual(['CCC-USD']);
+    expect(email!.body.html).toContain('Attached: fifo-allocations-2024-03-11.csv');
   });
 });
