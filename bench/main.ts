@@ -22,6 +22,7 @@ import { measureFloor } from './floor.ts';
 import { withFreshDatabase } from './fresh-database.ts';
 import { loadHistory } from './load.ts';
 import { measureRecordingOverhead } from './recording.ts';
+import { measureReplay, type ReplayFigures } from './replay.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -183,6 +184,10 @@ const program = new Command('bench')
     const figures: SizeFigures[] = [];
     for (const size of sizes) figures.push(await measureSize(serverUrl, size, symbols));
 
+    const largest = sizes[sizes.length - 1]!;
+    process.stderr.write(`\nfifo replay of ${largest.toLocaleString('en-US')} trades, CSV to CSV\n`);
+    const replay: ReplayFigures = await measureReplay(largest, symbols);
+
     process.stderr.write('\nrecording overhead\n');
     const overhead = await withFreshDatabase(serverUrl, 'fifo_bench_recording', async (_url, pool) => {
       await loadHistory(pool, { trades: 10_000, symbols, seed: 5 });
@@ -202,6 +207,11 @@ const program = new Command('bench')
     };
     process.stdout.write(`\n${table(figures, overhead.ratio)}\n`);
     process.stdout.write(
+      `fifo replay, ${replay.trades.toLocaleString('en-US')} trades CSV to CSV: ${f(replay.replay_s)} s, ` +
+        `peak RSS ${f(replay.replay_peak_rss_mb, 0)} MB (target <= 256 at 1M); the engine alone on the same trades ` +
+        `in memory: ${f(replay.engine_s)} s; replay / engine ${f(replay.ratio, 2)}\n`,
+    );
+    process.stdout.write(
       `(median upsert ${f(overhead.withTriggerMs)} ms with capture, ${f(overhead.withoutTriggerMs)} ms without; ` +
         `${machine.cpus} cores, ${machine.cpu_model}, Node ${machine.node}, PostgreSQL ${machine.postgres}; ` +
         `rebuilds ran with ${FULL_REBUILD_NODE_FLAGS.join(' ')}, as the nightly function does)\n`,
@@ -211,6 +221,7 @@ const program = new Command('bench')
         machine,
         sizes: figures,
         recording_overhead_ratio: overhead.ratio,
+        replay,
         recording_median_ms: {
           with_capture: overhead.withTriggerMs,
           without_capture: overhead.withoutTriggerMs,

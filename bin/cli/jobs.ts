@@ -1,28 +1,25 @@
 /** The database commands: migrate, full, incremental, health, explain. */
 import type { Command } from 'commander';
-import { migrate } from '../../shared/db/migrate.ts';
-import { withConnection } from '../../shared/db/pool.ts';
-import {
-  type HealthWindow,
-  listKnownVersions,
-  type RunSummary,
-  readHealthWindow,
-} from '../../shared/jobs/health.ts';
-import {
-  explainSell,
-  type FullRebuildResult,
-  type Health,
-  type IncrementalResult,
-  type JobLogger,
-  readHealth,
-  resolveVersion,
-  runFullRebuild,
-  runIncremental,
-} from '../../shared/jobs/index.ts';
-import { DEFAULT_WINDOW_HOURS } from '../../shared/report/config.ts';
-import { judgeHealth, type Verdict, type VerdictReason } from '../../shared/report/verdict.ts';
+import type { HealthWindow, RunSummary } from '../../shared/jobs/health.ts';
+import type { FullRebuildResult, Health, IncrementalResult, JobLogger } from '../../shared/jobs/index.ts';
+import type { Verdict, VerdictReason } from '../../shared/report/verdict.ts';
 import { type CliDatabase, withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
+import {
+  cliVersion,
+  DATABASE_ENVIRONMENT,
+  exactOption,
+  jsonOption,
+  optionWithDefault,
+  plural,
+  usdText,
+  versionOption,
+  withEnvironment,
+} from './options.ts';
+
+// The jobs' code is loaded when a command runs, not at every start (bin/build.mjs).
+const jobs = () => import('../../shared/jobs/index.ts');
+const healthReads = () => import('../../shared/jobs/health.ts');
 
 /** Logs to stderr, one line per event, so stdout stays the command's result. */
 export const stderrLogger: JobLogger = {
@@ -37,11 +34,6 @@ function fields(extra: Record<string, unknown>[]): string {
   const keys = Object.keys(merged);
   return keys.length === 0 ? '' : ` ${JSON.stringify(merged)}`;
 }
-
-const versionOption = [
-  '--version <N>',
-  'allocation version (default: FIFO_ALLOCATION_VERSION or 1)',
-] as const;
 
 const takeOverOption = [
   '--take-over-version',
@@ -68,7 +60,9 @@ export function fullJson(r: FullRebuildResult) {
     symbols: r.symbols,
     allocations: r.allocations,
     rejected_trades: r.rejectedTrades,
-    drift_rows: r.drift.rows,
+    // Drift is counted one way in every command: allocation rows (drift_rows, as the run log and
+    // health have it) and lot rows (drift_lot_rows), each named, never one sum of both.
+    drift_rows: r.drift.rowsAdded + r.drift.rowsRemoved + r.drift.rowsChanged,
     drift_rows_added: r.drift.rowsAdded,
     drift_rows_removed: r.drift.rowsRemoved,
     drift_rows_changed: r.drift.rowsChanged,
@@ -139,8 +133,11 @@ export const HEALTH_EXIT_CODES: Readonly<Record<Verdict, number>> = {
   FAILED: 3,
 };
 
-/** The window the verdict counts unmatched sells and failed runs in: the report's default. */
-export const HEALTH_WINDOW_HOURS = DEFAULT_WINDOW_HOURS;
+/**
+ * The window the verdict counts unmatched sells and failed runs in: the report's default,
+ * DEFAULT_WINDOW_HOURS (a test keeps them equal; importing it here would load zod at every start).
+ */
+export const HEALTH_WINDOW_HOURS = 24;
 
 /** The reason an embedded database is judged with: its figures are not the bot's. */
 export const embeddedNote = (description: string) =>
@@ -151,6 +148,7 @@ export const embeddedNote = (description: string) =>
  * (fifo_versions) or holds allocations another program wrote.
  */
 export async function assertVersionExists(db: CliDatabase, version: number): Promise<void> {
+  const { listKnownVersions } = await healthReads();
   const known = await listKnownVersions(db.pool);
   if (known.includes(version)) return;
   throw new CliError(
@@ -166,6 +164,8 @@ export async function readHealthView(
   options: { readonly now?: Date; readonly noteEmbedded?: boolean } = {},
 ): Promise<HealthView> {
   const now = options.now ?? new Date();
+  const { readHealth, readHealthWindow } = await healthReads();
+  const { judgeHealth } = await import('../../shared/report/verdict.ts');
   const health = await readHealth(db.pool, version);
   const window = await readHealthWindow(db.pool, version, now, HEALTH_WINDOW_HOURS);
   const judged = judgeHealth({
@@ -179,12 +179,21 @@ export async function readHealthView(
   return { health, ...judged, window, database: { description: db.description, embedded: db.embedded } };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 function duration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+/**
+ * Drift, written one way by every command: allocation rows, then lot rows where they are known
+ * (the run log records allocation rows only), then the PnL difference.
+ */
+export function driftText(rows: number, lotRows: number | null, usd: string, exact = false): string {
+  return (
+    `${plural(rows, 'allocation row')}${lotRows === null ? '' : ` and ${plural(lotRows, 'lot row')}`}, ` +
+    `${usdText(usd, exact)} USD`
+  );
 }
 
 /** "completed; started X, ended Y, took Z": a run's start and its end, never one for the other. */
@@ -209,7 +218,7 @@ function unmatchedText(h: Health, window: HealthWindow): string {
   );
 }
 
-export function healthText(view: HealthView): string {
+export function healthText(view: HealthView, exact = false): string {
   const { health: h, window } = view;
   const success = (mode: 'full' | 'incremental') => {
     const r = h.lastSuccess[mode];
@@ -228,7 +237,7 @@ export function healthText(view: HealthView): string {
     `allocations:            ${h.allocations} (${plural(h.openLots, 'open lot')})`,
     `unmatched sells:        ${unmatchedText(h, window)}`,
     `failed runs:            ${window.failedRuns} in the last ${window.hours} h`,
-    `last drift:             ${h.lastDrift ? `${h.lastDrift.rows} rows, ${h.lastDrift.usd} USD (full rebuild started ${h.lastDrift.at})` : 'no full rebuild yet'}`,
+    `last drift:             ${h.lastDrift ? `${driftText(h.lastDrift.rows, null, h.lastDrift.usd, exact)} (full rebuild started ${h.lastDrift.at})` : 'no full rebuild yet'}`,
     `rejected trades:        ${h.rejectedTrades}${h.rejectedTrades ? ' (see fifo_rejected_trades)' : ''}`,
     `abandoned runs:         ${h.abandonedRuns}${h.runInProgress ? ' (a run is in progress)' : ''}`,
     `remaining_size mirror:  ${h.mirrorMismatches === 0 ? 'matches the lots' : `${h.mirrorMismatches} ${h.mirrorMismatches === 1 ? 'buy' : 'buys'} rewritten by another program (the next run puts them back; see docs/migration.md)`}`,
@@ -281,173 +290,204 @@ export function healthJson(view: HealthView) {
   };
 }
 
+function fullText(r: FullRebuildResult, exact: boolean): string {
+  if (r.status === 'skipped') return 'skipped: another run of this version holds the lock';
+  const d = r.drift;
+  const p = r.pendingApplied;
+  return (
+    `${r.dryRun ? 'dry run: ' : ''}${r.trades} trades, ${r.symbols} symbols, ${r.allocations} allocations, ` +
+    `${r.rejectedTrades} rejected; realized PnL ${usdText(r.realizedPnlUsd, exact)} USD; ` +
+    `drift ${driftText(d.rowsAdded + d.rowsRemoved + d.rowsChanged, d.lotRows, d.usd, exact)} ` +
+    `(allocation rows +${d.rowsAdded} added, -${d.rowsRemoved} removed, ~${d.rowsChanged} changed); ` +
+    `${plural(p.changes, 'pending change')} ${r.dryRun ? 'would be ' : ''}applied ` +
+    `(${plural(p.symbols, 'symbol')}, ${plural(p.rows, 'allocation row')}, ${plural(p.lotRows, 'lot row')}); ` +
+    `${r.durationMs} ms`
+  );
+}
+
+function incrementalText(r: IncrementalResult): string {
+  if (r.status === 'skipped') return 'skipped: another run of this version holds the lock';
+  return (
+    `${r.tradesProcessed} trades processed, ${r.symbolsAppended} symbols appended, ` +
+    `${r.symbolsReplayed} replayed, ${r.changesConsumed} changes consumed` +
+    `${r.mirrorsRestored ? `, ${r.mirrorsRestored} remaining_size mirrors put back` : ''}; ${r.durationMs} ms`
+  );
+}
+
 export function registerJobCommands(program: Command): void {
-  program
-    .command('migrate')
-    .description('create or adopt the schema (idempotent: applies only what is missing)')
-    .action(async () => {
-      await withDatabase(
-        async (db) => {
-          const { applied } = await withConnection(db, migrate);
-          process.stdout.write(
-            applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
+  withEnvironment(
+    program
+      .command('migrate')
+      .description('create or adopt the schema (idempotent: applies only what is missing)')
+      .action(async () => {
+        await withDatabase(
+          async (db) => {
+            const [{ migrate }, { withConnection }] = await Promise.all([
+              import('../../shared/db/migrate.ts'),
+              import('../../shared/db/pool.ts'),
+            ]);
+            const { applied } = await withConnection(db, migrate);
+            process.stdout.write(
+              applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n',
+            );
+          },
+          { schema: 'any' },
+        );
+      }),
+    DATABASE_ENVIRONMENT.filter((n) => n !== 'FIFO_ALLOCATION_VERSION'),
+  );
+
+  withEnvironment(
+    program
+      .command('full')
+      .description('recompute every symbol, compare with the stored allocations, apply and report the drift')
+      .addOption(versionOption())
+      .option('--dry-run', 'report the drift, change nothing')
+      .addOption(
+        optionWithDefault(
+          '--lock-wait <seconds>',
+          'wait up to this long for a run holding the lock, then fail',
+          '0: skip at once',
+        ),
+      )
+      .option(...takeOverOption)
+      .addOption(exactOption())
+      .addOption(jsonOption())
+      .action(
+        async (opts: {
+          version?: string;
+          dryRun?: boolean;
+          json?: boolean;
+          exact?: boolean;
+          takeOverVersion?: boolean;
+          lockWait?: string;
+        }) => {
+          const version = cliVersion(opts.version);
+          const lockWait = opts.lockWait ?? '0';
+          if (!/^\d+$/.test(lockWait)) {
+            throw new CliError(`--lock-wait must be a whole number of seconds, got "${lockWait}"`);
+          }
+          await withDatabase(
+            async (db) => {
+              const { runFullRebuild } = await jobs();
+              await report(
+                opts.json ?? false,
+                () =>
+                  runFullRebuild(db, {
+                    version,
+                    dryRun: opts.dryRun,
+                    takeOverVersion: opts.takeOverVersion,
+                    lockWaitMs: Number(lockWait) * 1000,
+                    triggeredBy: 'cli',
+                    logger: opts.json ? quietLogger : stderrLogger,
+                    onProgress: progressPrinter('full rebuild'),
+                  }),
+                fullJson,
+                (r) => fullText(r, opts.exact ?? false),
+              );
+            },
+            { quiet: opts.json },
           );
         },
-        { schema: 'any' },
-      );
-    });
+      ),
+    DATABASE_ENVIRONMENT,
+  );
 
-  program
-    .command('full')
-    .description('recompute every symbol, compare with the stored allocations, apply and report the drift')
-    .option(...versionOption)
-    .option('--dry-run', 'report the drift, change nothing')
-    .option(
-      '--lock-wait <seconds>',
-      'wait up to this long for a run holding the lock, then fail (default: 0, skip at once)',
-    )
-    .option(...takeOverOption)
-    .option('--json', 'print one JSON object')
-    .action(
-      async (opts: {
-        version?: string;
-        dryRun?: boolean;
-        json?: boolean;
-        takeOverVersion?: boolean;
-        lockWait?: string;
-      }) => {
-        const version = resolveVersion(opts.version);
-        const lockWait = opts.lockWait ?? '0';
-        if (!/^\d+$/.test(lockWait)) {
-          throw new CliError(`--lock-wait must be a whole number of seconds, got "${lockWait}"`);
-        }
+  withEnvironment(
+    program
+      .command('incremental')
+      .description(
+        'consume captured trade changes: append new trades, replay symbols with late or changed ones',
+      )
+      .addOption(versionOption())
+      .option('--since <TEXT>', 'also replay every symbol since this time ("10 minutes ago" or ISO-8601)')
+      .option(...takeOverOption)
+      .addOption(jsonOption())
+      .action(
+        async (opts: { version?: string; since?: string; json?: boolean; takeOverVersion?: boolean }) => {
+          const version = cliVersion(opts.version);
+          await withDatabase(
+            async (db) => {
+              const { runIncremental } = await jobs();
+              await report(
+                opts.json ?? false,
+                () =>
+                  runIncremental(db, {
+                    version,
+                    since: opts.since,
+                    takeOverVersion: opts.takeOverVersion,
+                    triggeredBy: 'cli',
+                    logger: opts.json ? quietLogger : stderrLogger,
+                    onProgress: progressPrinter('incremental'),
+                  }),
+                incrementalJson,
+                incrementalText,
+              );
+            },
+            { quiet: opts.json },
+          );
+        },
+      ),
+    DATABASE_ENVIRONMENT,
+  );
+
+  withEnvironment(
+    program
+      .command('health')
+      .description(
+        'the verdict (OK, WARNING, STALE) and its reasons, last runs, lag, pending changes, unmatched sells, ' +
+          'last drift; exits 0 OK, 2 WARNING, 3 STALE, 1 on error',
+      )
+      .addOption(versionOption())
+      .addOption(exactOption())
+      .addOption(jsonOption())
+      .action(async (opts: { version?: string; json?: boolean; exact?: boolean }) => {
+        const version = cliVersion(opts.version);
         await withDatabase(
-          (db) =>
-            report(
-              opts.json ?? false,
-              () =>
-                runFullRebuild(db, {
-                  version,
-                  dryRun: opts.dryRun,
-                  takeOverVersion: opts.takeOverVersion,
-                  lockWaitMs: Number(lockWait) * 1000,
-                  triggeredBy: 'cli',
-                  logger: opts.json ? quietLogger : stderrLogger,
-                  onProgress: progressPrinter('full rebuild'),
-                }),
-              fullJson,
-              (r) =>
-                r.status === 'skipped'
-                  ? 'skipped: another run of this version holds the lock'
-                  : `${r.dryRun ? 'dry run: ' : ''}${r.trades} trades, ${r.symbols} symbols, ${r.allocations} allocations, ` +
-                    `${r.rejectedTrades} rejected; drift ${r.drift.rows} rows (+${r.drift.rowsAdded} -${r.drift.rowsRemoved} ` +
-                    `~${r.drift.rowsChanged}, ${r.drift.lotRows} lot rows), ${r.drift.usd} USD; ` +
-                    `${r.pendingApplied.changes} pending changes ${r.dryRun ? 'would be ' : ''}applied ` +
-                    `(${r.pendingApplied.symbols} symbols, ${r.pendingApplied.rows} rows); ${r.durationMs} ms`,
-            ),
+          async (db) => {
+            await assertVersionExists(db, version);
+            const view = await readHealthView(db, version);
+            process.stdout.write(
+              opts.json ? `${JSON.stringify(healthJson(view))}\n` : `${healthText(view, opts.exact)}\n`,
+            );
+            process.exitCode = HEALTH_EXIT_CODES[view.verdict];
+          },
           { quiet: opts.json },
         );
-      },
-    );
+      }),
+    DATABASE_ENVIRONMENT,
+  );
 
-  program
-    .command('incremental')
-    .description(
-      'consume captured trade changes: append new trades, replay symbols with late or changed ones',
-    )
-    .option(...versionOption)
-    .option('--since <TEXT>', 'also replay every symbol since this time ("10 minutes ago" or ISO-8601)')
-    .option(...takeOverOption)
-    .option('--json', 'print one JSON object')
-    .action(async (opts: { version?: string; since?: string; json?: boolean; takeOverVersion?: boolean }) => {
-      const version = resolveVersion(opts.version);
-      await withDatabase(
-        (db) =>
-          report(
-            opts.json ?? false,
-            () =>
-              runIncremental(db, {
-                version,
-                since: opts.since,
-                takeOverVersion: opts.takeOverVersion,
-                triggeredBy: 'cli',
-                logger: opts.json ? quietLogger : stderrLogger,
-                onProgress: progressPrinter('incremental'),
-              }),
-            incrementalJson,
-            (r) =>
-              r.status === 'skipped'
-                ? 'skipped: another run of this version holds the lock'
-                : `${r.tradesProcessed} trades processed, ${r.symbolsAppended} symbols appended, ` +
-                  `${r.symbolsReplayed} replayed, ${r.changesConsumed} changes consumed` +
-                  `${r.mirrorsRestored ? `, ${r.mirrorsRestored} remaining_size mirrors put back` : ''}; ${r.durationMs} ms`,
-          ),
-        { quiet: opts.json },
-      );
-    });
-
-  program
-    .command('health')
-    .description(
-      'the verdict (OK, WARNING, STALE) and its reasons, last runs, lag, pending changes, unmatched sells, ' +
-        'last drift; exits 0 OK, 2 WARNING, 3 STALE, 1 on error',
-    )
-    .option(...versionOption)
-    .option('--json', 'print one JSON object')
-    .action(async (opts: { version?: string; json?: boolean }) => {
-      const version = resolveVersion(opts.version);
-      await withDatabase(
-        async (db) => {
-          await assertVersionExists(db, version);
-          const view = await readHealthView(db, version);
-          process.stdout.write(opts.json ? `${JSON.stringify(healthJson(view))}\n` : `${healthText(view)}\n`);
-          process.exitCode = HEALTH_EXIT_CODES[view.verdict];
-        },
-        { quiet: opts.json },
-      );
-    });
-
-  program
-    .command('explain')
-    .description('show how a sell was allocated: each lot slice it took and any unmatched remainder')
-    .argument('<sell_order_id>', 'the order_id of the sell')
-    .option(...versionOption)
-    .option('--json', 'print one JSON object')
-    .action(async (sellOrderId: string, opts: { version?: string; json?: boolean }) => {
-      const version = resolveVersion(opts.version);
-      await withDatabase(
-        async (db) => {
-          const e = await explainSell(db.pool, version, sellOrderId);
-          if (!e.sell && e.slices.length === 0 && !e.unmatched) {
-            throw new CliError(
-              `no trade and no allocation with order_id "${sellOrderId}" (version ${version})`,
-            );
-          }
-          if (opts.json) {
-            process.stdout.write(`${JSON.stringify(e)}\n`);
-            return;
-          }
-          const lines = [
-            e.sell
-              ? `${e.sell.side} ${e.sell.order_id} ${e.sell.symbol} at ${e.sell.order_time}: size ${e.sell.size} @ ${e.sell.price}, fee ${e.sell.fee ?? '0'}`
-              : `${sellOrderId}: no longer in the trade source (its allocations remain until the next run)`,
-          ];
-          if (e.rejection) lines.push(`rejected: ${e.rejection}`);
-          for (const s of e.slices) {
-            lines.push(
-              `  from lot ${s.buyOrderId} bought ${s.buyTime} @ ${s.buyPrice}: size ${s.size}, cost ${s.costBasisUsd}, ` +
-                `net proceeds ${s.netProceedsUsd}, pnl ${s.pnlUsd}`,
-            );
-          }
-          if (e.unmatched) {
-            lines.push(
-              `  unmatched: size ${e.unmatched.size}, net proceeds ${e.unmatched.netProceedsUsd} (${e.unmatched.notes})`,
-            );
-          }
-          lines.push(`realized pnl: ${e.realizedPnlUsd} USD (version ${version})`);
-          process.stdout.write(`${lines.join('\n')}\n`);
-        },
-        { quiet: opts.json },
-      );
-    });
+  withEnvironment(
+    program
+      .command('explain')
+      .description(
+        'what FIFO made of any trade: a sell, each lot slice it took and any part no lot covered; a buy, its lot, ' +
+          'the sells that took from it and what remains; a trade left out, the rule that excluded it',
+      )
+      .argument('<order_id>', 'the order_id of the trade (a sell or a buy)')
+      .addOption(versionOption())
+      .addOption(exactOption())
+      .addOption(jsonOption())
+      .action(async (orderId: string, opts: { version?: string; json?: boolean; exact?: boolean }) => {
+        const version = cliVersion(opts.version);
+        await withDatabase(
+          async (db) => {
+            const { explainOrder, explanationText } = await import('./explain.ts');
+            const e = await explainOrder(db.pool, version, orderId);
+            if (opts.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+            if (e.kind === 'not_found') {
+              const message = explanationText(e);
+              if (!opts.json) throw new CliError(message);
+              process.stderr.write(`fifo: ${message}\n`);
+              process.exitCode = 1;
+              return;
+            }
+            if (!opts.json) process.stdout.write(`${explanationText(e, opts.exact)}\n`);
+          },
+          { quiet: opts.json },
+        );
+      }),
+    DATABASE_ENVIRONMENT,
+  );
 }

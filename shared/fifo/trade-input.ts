@@ -63,7 +63,9 @@ export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade
     const value = row[field];
     if (typeof value === 'number') {
       problems.push(
-        `${field} must be a decimal string, not the JSON number ${value} (precision may be lost)`,
+        field === 'price' || field === 'size' || field === 'fee'
+          ? `${field} must be a decimal string, not the JSON number ${value} (precision may be lost)`
+          : `${field} must be text, not the JSON number ${value}: write it in quotes, "${value}"`,
       );
       return null;
     }

@@ -301,7 +301,9 @@ describe('fifo replay --dust', () => {
       [],
     );
     expect(out.summary.unmatched_sells).toBe('0');
-    expect(run.stderr).toMatch(/dust written off: sell s2 \(BTC-USD\) 1\.25 units/);
+    expect(run.stderr).toMatch(
+      /dust written off: sell s2 \(BTC-USD\) 1\.25 BTC, under the --dust threshold of 1\.5 BTC/,
+    );
   });
 
   // A threshold at or below the remainder, or for another symbol, keeps the row.

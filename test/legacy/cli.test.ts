@@ -197,19 +197,19 @@ async function expectComparisonAddsUp(compare: Json) {
     version: 2,
     allocations: a.allocations,
     sells: a.sells,
-    realizedPnl: a.pnl,
+    realized_pnl: a.pnl,
   });
   expect(compare.b).toMatchObject({
     version: 3,
     allocations: b.allocations,
     sells: b.sells,
-    realizedPnl: b.pnl,
+    realized_pnl: b.pnl,
   });
-  expect(compare.totalDifference).toBe(new Dec(b.pnl).minus(a.pnl).toFixed());
+  expect(compare.total_difference).toBe(new Dec(b.pnl).minus(a.pnl).toFixed());
   // The bot's script computes per unit, fifo-ledger on totals: the sells differ by rounding only.
-  expect(compare.sells).toMatchObject({ onlyInA: 0, onlyInB: 0, inBoth: a.sells });
-  expect(compare.rows).toEqual({ onlyInA: 0, onlyInB: 0 });
-  expect(compare.sells.pnlDiffers).toBeGreaterThan(0);
+  expect(compare.sells).toMatchObject({ only_in_a: 0, only_in_b: 0, in_both: a.sells });
+  expect(compare.rows).toEqual({ only_in_a: 0, only_in_b: 0 });
+  expect(compare.sells.pnl_differs).toBeGreaterThan(0);
   for (const d of compare.differences) expect(new Dec(d.difference).abs().lte('0.000001')).toBe(true);
 }
 
@@ -379,7 +379,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
 
     // Assess: full completes; health as step 3's Watch says
     expect(full.code, full.stderr).toBe(0);
-    expect(full.stdout).toMatch(/drift 0 rows/);
+    expect(full.stdout).toMatch(/drift 0 allocation rows and 0 lot rows/);
     expect(healthText).toMatch(/last full rebuild: +completed/);
     expect(healthText).toMatch(/\(0 pending changes\)/);
     expect(healthText).toMatch(/rejected trades: +0\n/);
@@ -392,13 +392,13 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
     await expectComparisonAddsUp(compare);
     // reconcile: every sell with an inline figure, the total adds up, the worst are stale lots
     const r = reconcile;
-    expect(r.fromLive).toBe(
+    expect(r.from_live).toBe(
       await scalar<number>(
         `SELECT count(*)::int FROM fifo_trade_source s JOIN trade_records t USING (order_id)
          WHERE s.side = 'sell' AND t.pnl_usd IS NOT NULL`,
       ),
     );
-    expect(r.totalDifference).toBe(
+    expect(r.total_difference).toBe(
       r.table.reduce((sum: Decimal, row: Json) => sum.plus(row.difference), new Dec(0)).toFixed(),
     );
     const worst = r.offenders[0];
@@ -406,7 +406,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
       `SELECT (SELECT parent_id FROM trade_records WHERE order_id = $1) AS inline_lot,
               (SELECT buy_order_id FROM fifo_allocations WHERE allocation_version = 3 AND sell_order_id = $1
                ORDER BY buy_time LIMIT 1) AS fifo_lot`,
-      [worst.sellOrderId],
+      [worst.sell_order_id],
     );
     expect(firstSlice[0].inline_lot).not.toBe(firstSlice[0].fifo_lot);
     expect(reconcileText.stdout).toMatch(/BIGGEST OFFENDERS[\s\S]*\+?-?\d/);
@@ -538,14 +538,14 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
     expect(n.pending_applied.changes).toBeGreaterThan(0);
     expect(proof).toMatchObject({ dry_run: true, drift_rows: 0, drift_usd: '0' });
     expect(health3).toMatch(/\(0 pending changes\)/);
-    expect(health3).toMatch(/last drift: +0 rows, 0 USD/);
+    expect(health3).toMatch(/last drift: +0 allocation rows, 0\.00 USD/);
     expect(health3).toMatch(/remaining_size mirror: +matches the lots/);
     expect(health3).toMatch(/other FIFO writers: +2 log rows by another program in 24 h/);
     await expectComparisonAddsUp(compare);
     expect(day.table.length).toBeGreaterThan(0);
-    expect(day.table.length).toBe(day.fromLive);
+    expect(day.table.length).toBe(day.from_live);
     const dayStart = Date.now() - 24 * 3_600_000 - 60_000;
-    expect(day.table.every((row: Json) => Date.parse(row.sellTime) > dayStart)).toBe(true);
+    expect(day.table.every((row: Json) => Date.parse(row.sell_time) > dayStart)).toBe(true);
     expect(await versionFingerprint(2)).toBe(saved.v2);
     expect((await views()).v_pnl_by_symbol).toEqual(await pnlBySymbol(2));
   });
@@ -638,7 +638,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
     const reArchived = await fifoJson(['legacy', 'archive', '--json']);
 
     // Assess: every value moved, none conflicting; a second run finds nothing
-    expect(archived).toMatchObject({ conflicts: 0, clearedRows: check.legacy.trades_with_values });
+    expect(archived).toMatchObject({ conflicts: 0, cleared_rows: check.legacy.trades_with_values });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing left to archive/);
     expect(
@@ -651,19 +651,19 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
     expect(afterText.code).toBe(0);
     const a = after;
     const b = before;
-    expect({ fromLive: a.fromLive, fromArchive: a.fromArchive }).toEqual({
-      fromLive: 0,
-      fromArchive: b.fromLive,
+    expect({ from_live: a.from_live, from_archive: a.from_archive }).toEqual({
+      from_live: 0,
+      from_archive: b.from_live,
     });
-    expect(a.totalDifference).toBe(b.totalDifference);
+    expect(a.total_difference).toBe(b.total_difference);
     expect(a.table).toEqual(b.table.map((row: Json) => ({ ...row, source: 'archive' })));
     // the views answer as before; archiving captured no trade change
     expect(archivedViews).toEqual(viewsBefore);
     expect(await pendingChanges(db.pool)).toBe(changesBefore);
     // the rollback: every value back bit for bit; a later archive clears them again
-    expect(restored).toMatchObject({ restoredRows: archived.clearedRows, conflicts: 0, orphans: 0 });
+    expect(restored).toMatchObject({ restored_rows: archived.cleared_rows, conflicts: 0, orphans: 0 });
     expect(legacyRestored).toEqual(legacyBefore);
-    expect(reArchived).toMatchObject({ clearedRows: archived.clearedRows, conflicts: 0 });
+    expect(reArchived).toMatchObject({ cleared_rows: archived.cleared_rows, conflicts: 0 });
   });
 
   it("step 7: prune deletes the bot's version 2 only; version 3 is whole and proves itself", async () => {
@@ -704,7 +704,8 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
 
     // Act
     const [adopt, prune, compare, reconcile] = await together(
-      () => fifo(['adopt']),
+      // `adopt` alone is the check now (issue 17): an unknown action is the mistake.
+      () => fifo(['adopt', 'now']),
       () => fifo(['prune', '--keep', '1']),
       () => fifo(['compare', '--versions', '3']),
       () => fifo(['reconcile', '--all', '--hours', '2']),
@@ -712,7 +713,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
 
     // Assess
     expect([adopt.code, prune.code, compare.code, reconcile.code]).toEqual([1, 1, 1, 1]);
-    expect(adopt.stderr).toMatch(/required option '--check'/);
+    expect(adopt.stderr).toMatch(/adopt takes "check" or nothing, got "now"/);
     expect(prune.stderr).toMatch(
       /prune needs the active version: pass --active N or set FIFO_ALLOCATION_VERSION/,
     );
