@@ -48,6 +48,7 @@ import {
   type Span,
   type StrategyRow,
 } from './sections.ts';
+import { readTaxYtd, type TaxYtd } from './tax-ytd.ts';
 import {
   ageSeconds,
   type HealthThresholds,
@@ -170,6 +171,8 @@ export interface ReportModel {
   readonly settings: ReportSettings;
   /** Open positions marked to market: exposure and unrealized PnL. */
   readonly market: MarketSection;
+  /** Short- and long-term realized PnL of the local year so far; lots turning long-term soon. */
+  readonly taxYtd: TaxYtd;
   /** Realized PnL by entry and exit trigger. */
   readonly attribution: Attribution;
   /** Buys, sells and realized PnL by trade_records.source. */
@@ -470,6 +473,10 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
     const attribution = await readAttribution(client, span, inputs);
     const sources = await readSources(client, span, inputs);
     const market = await readMarket(client, span, openPositions, settings);
+    const marks = new Map(
+      market.positions.flatMap((p) => (p.mark ? [[p.symbol, p.mark.price] as const] : [])),
+    );
+    const taxYtd = await readTaxYtd(client, { version, end, timeZone, marks });
     const allTimeRealized = allTime[0]!.pnl;
     const risk = await readRisk(client, span, { allTimeRealized, market, settings });
     const metrics = derivePerformance(
@@ -548,6 +555,7 @@ export async function buildReportModel(db: Database, options: ReportModelOptions
       openPositions,
       settings,
       market,
+      taxYtd,
       attribution,
       sources,
       risk,

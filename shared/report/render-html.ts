@@ -46,6 +46,7 @@ import type { Usable } from './inputs.ts';
 import { metricRules } from './metrics.ts';
 import type { ReportModel } from './model.ts';
 import type { StrategyRow } from './sections.ts';
+import { TAX_YTD_TITLE, turningSummary } from './tax-ytd.ts';
 import type { Verdict } from './verdict.ts';
 import { ageSeconds } from './verdict.ts';
 
@@ -645,6 +646,27 @@ function market(model: ReportModel): string {
   );
 }
 
+function taxYtd(model: ReportModel): string {
+  const ty = model.taxYtd;
+  const row = (label: string, t: { realizedPnl: string; slices: number }) => [
+    `<span style="color:${C.muted};">${e(label)}</span>`,
+    pnl(t.realizedPnl),
+    e(String(t.slices)),
+  ];
+  return (
+    heading(TAX_YTD_TITLE, `${ty.from} to ${ty.through}, ${ty.timeZone}`) +
+    dataTable(
+      [{ title: 'Realized' }, { title: 'PnL', align: 'right' }, { title: 'Slices', align: 'right' }],
+      [
+        row('Short-term', ty.shortTerm),
+        row('Long-term', ty.longTerm),
+        row('Unmatched (no lot)', ty.unmatched),
+      ],
+    ) +
+    paragraph(e(turningSummary(ty.turning, signedMoney)))
+  );
+}
+
 function risk(model: ReportModel): string {
   const r = model.risk;
   const dd = r.maxDrawdown;
@@ -978,6 +1000,7 @@ function renderWithLimits(model: ReportModel, options: { subject?: string; csvFi
     sources(model),
     bySymbol(model),
     market(model),
+    taxYtd(model),
     risk(model),
     costs(model),
     holding(model),

@@ -35,6 +35,7 @@ import type { Usable } from './inputs.ts';
 import { metricRules } from './metrics.ts';
 import type { ReportModel } from './model.ts';
 import type { StrategyRow } from './sections.ts';
+import { TAX_YTD_TITLE, turningSummary } from './tax-ytd.ts';
 import { ageSeconds } from './verdict.ts';
 
 type Align = 'left' | 'right';
@@ -407,6 +408,21 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
       ),
     );
   }
+
+  const ty = model.taxYtd;
+  out.push(...heading(TAX_YTD_TITLE, `${ty.from} to ${ty.through}, ${ty.timeZone}`));
+  out.push(
+    ...table(
+      ['Realized', 'PnL', 'Slices'],
+      [
+        ['Short-term', signedMoney(ty.shortTerm.realizedPnl), String(ty.shortTerm.slices)],
+        ['Long-term', signedMoney(ty.longTerm.realizedPnl), String(ty.longTerm.slices)],
+        ['Unmatched (no lot)', signedMoney(ty.unmatched.realizedPnl), String(ty.unmatched.slices)],
+      ],
+      ['left', 'right', 'right'],
+    ),
+  );
+  out.push(...wrap(turningSummary(ty.turning, signedMoney)));
 
   out.push(...heading(SECTION.risk, 'USD'));
   const equity = risk.startingEquity;
