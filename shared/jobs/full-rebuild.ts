@@ -119,7 +119,7 @@ export interface FullRebuildResult extends RunOutcome {
   };
   /**
    * Changes captured but not consumed when the rebuild took its snapshot: consumed by this
-   * run, as an incremental run would, and reported apart, never as drift (DESIGN.md §4).
+   * run, as an incremental run would, and reported apart, never as drift (README, "Safety").
    */
   readonly pendingApplied: {
     readonly changes: number;

@@ -34,7 +34,7 @@ const abs = (v: bigint) => (v < 0n ? -v : v);
 
 /**
  * Compares one symbol's computed rows with its stored ones. `pendingFrom` is the earliest
- * order_time of the symbol's changes not yet consumed (DESIGN.md §4: pending changes are not
+ * order_time of the symbol's changes not yet consumed (README, "Safety": pending changes are not
  * drift): a row of a sell at or after it differs because of those changes, and the rebuild
  * applies it as an incremental run would; a sell before it no pending change can touch (FIFO
  * never takes from a later buy), so a difference there is drift.

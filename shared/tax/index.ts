@@ -1,5 +1,5 @@
 /**
- * Tax lots (issue 20): every allocation is a Form 8949 row, with its holding period by the
+ * Tax lots: every allocation is a Form 8949 row, with its holding period by the
  * IRS rule in the taxpayer's zone, its box (G to L) from its term and what the broker reported,
  * exact totals per box and term, unmatched sells flagged, and a reconciliation with the
  * broker's Form 1099-DA that never changes the report.

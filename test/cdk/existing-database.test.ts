@@ -70,7 +70,7 @@ describe('existing database', () => {
 
     // Assess
     expect(Object.keys(placed)).toHaveLength(4);
-    // Issue 15 (least privilege): only the migration connects with the operator's secret.
+    // Least privilege: only the migration connects with the operator's secret.
     expect(Object.keys(asOwner)).toEqual([stack.getLogicalId(stack.migrate.node.defaultChild as CfnElement)]);
   });
 
@@ -98,7 +98,7 @@ describe('existing database', () => {
 
   it('grants read access to the given secret to the migration only, on its complete ARN', () => {
     // Why: the secret ARN must be the complete one so that the grant (and GetSecretValue) match exactly.
-    // Issue 15 (least privilege): the owner's secret is the migrate function's alone.
+    // Least privilege: the owner's secret is the migrate function's alone.
     // Prepare
     const statement = Match.objectLike({
       Action: Match.arrayWith(['secretsmanager:GetSecretValue']),

@@ -1,5 +1,5 @@
 /**
- * Issue 15 ("Security: real least privilege"), the template side. Each describe block names the
+ * Least privilege (README, "Database logins and secrets"), the template side. Each describe block names the
  * finding it guards: 1 one login and one secret per function, 2 no open egress, 3 the report
  * sends from the sender's address only, 4 cdk-nag acknowledgements that are true.
  */

@@ -52,7 +52,7 @@ describe('functions', () => {
     '%s verifies TLS with the runtime CA bundle and reads its own login secret',
     (name, fn) => {
       // Why: Node 20+ runtimes do not trust the RDS CAs unless NODE_EXTRA_CA_CERTS names the bundle; TLS is never off.
-      // Issue 15 (least privilege): each function connects with its own login, only migrate as the owner.
+      // Least privilege: each function connects with its own login, only migrate as the owner.
       // Prepare
       const own = {
         incremental: stack.logins.jobSecret,

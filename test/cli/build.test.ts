@@ -1,5 +1,5 @@
 /**
- * The CLI built at install (issue 17, item 1): bin/build.mjs bundles it, the bundle prints what
+ * The CLI built at install: bin/build.mjs bundles it, the bundle prints what
  * the sources print, byte for byte, and bin/fifo.js runs the sources whenever one of them is
  * newer than the bundle, so a stale bundle never runs.
  */

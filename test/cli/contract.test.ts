@@ -1,5 +1,5 @@
 /**
- * One output contract (issue 17, items 3 and 5): every command's JSON matches its schema in
+ * One output contract: every command's JSON matches its schema in
  * bin/cli/schemas with snake_case keys; text amounts have 2 decimals unless --exact; drift is
  * named allocation rows and lot rows; help names the environment and writes defaults one way;
  * `adopt check` keeps `adopt --check`; `explain` explains any order id.

@@ -1,5 +1,5 @@
 /**
- * Every error of issue 17's list is one clear line (item 4): it names the file, row, setting or
+ * Every operator error is one clear line: it names the file, row, setting or
  * version, says what to do, and never shows a stack trace or a driver's raw message.
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * `fifo health` judges (issue 14, item 6): the report's verdict and reasons on stdout, an exit
+ * `fifo health` judges: the report's verdict and reasons on stdout, an exit
  * code a cron job can act on (0 OK, 1 error, 2 WARNING, 3 STALE), a version never built is an
  * error naming the versions that exist, the embedded database says so on stdout, a run shows
  * when it started and when it ended, and unmatched sizes are per symbol, never summed.

@@ -1,5 +1,5 @@
 /**
- * `fifo replay` streams (issue 17, item 2): its output is byte for byte what the in-memory
+ * `fifo replay` streams: its output is byte for byte what the in-memory
  * replay printed, whether the input fits one sorted run or spills many to disk, for JSON, CSV and
  * NDJSON output; the JSON reader and the CSV writer agree with JSON.parse and csv-stringify.
  */

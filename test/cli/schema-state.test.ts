@@ -1,6 +1,5 @@
 /**
- * Safe by default on a database that is not fifo-ledger's yet (issue: "Run on the bot's real
- * database"): every command says in one line what is missing and what to run, never a stack
+ * Safe by default on a database that is not fifo-ledger's yet: every command says in one line what is missing and what to run, never a stack
  * trace; the demo checks before it changes anything; the bot's version is not overwritten.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,5 @@
 /**
- * The CLI never prints terminal escape sequences from the data (issue: "Security", output
- * injection): an order id like "s1\x1b[2J" would clear the operator's screen, and a bidi
+ * The CLI never prints terminal escape sequences from the data: an order id like "s1\x1b[2J" would clear the operator's screen, and a bidi
  * override could reverse what a line appears to say.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The bot's own daily report keeps its figures (issue 13, item 5). It reads fifo_allocations
+ * The bot's own daily report keeps its figures. It reads fifo_allocations
  * (bot-schema.md): Σ pnl_usd over a sell_time window of one version, the join from allocations
  * to the buy's trigger->>'trigger' and source for its strategy and source breakdowns, and
  * v_allocation_health. Its queries (test/support/bot-writers.ts, botDailyReport) are run

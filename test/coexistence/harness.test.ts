@@ -1,5 +1,5 @@
 /**
- * Coexistence harness (issue 13, item 4): the bot's own writers (test/support/bot-writers.ts:
+ * Coexistence harness: the bot's own writers (test/support/bot-writers.ts:
  * trade recorder, cancellations, startup maintenance, its FIFO script nightly and every 5
  * minutes) and fifo-ledger's jobs, interleaved round after round on one real PostgreSQL
  * database loaded from the bot's production DDL, sometimes at the same time. After every round:

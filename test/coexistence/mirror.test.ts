@@ -1,5 +1,5 @@
 /**
- * The remaining_size mirror beside the bot's own writers (issue 13, item 4): the bot's startup
+ * The remaining_size mirror beside the bot's own writers: the bot's startup
  * maintenance re-inflates consumed lots in trade_records.remaining_size; health counts the buys
  * whose mirror differs from their lot, the next incremental run puts them back, and no
  * computation ever reads the mirror. The database is the bot's production DDL, migrated; the

@@ -1,5 +1,5 @@
 /**
- * The drift digest is unambiguous (issue: "Security", digest collisions): ids may hold the
+ * The drift digest is unambiguous: ids may hold the
  * separators the digest used (\x1e, \x1f, \x18), so two different row sets could hash alike
  * and hide drift. Values are now length-prefixed, and the server's digest of stored rows still
  * equals the engine's digest of the same rows, whatever characters the ids hold.

@@ -1,5 +1,5 @@
 /**
- * Drift means drift (DESIGN.md §4): the nightly rebuild consumes the changes captured but not
+ * Drift means drift (README, "Safety"): the nightly rebuild consumes the changes captured but not
  * yet consumed and reports them apart, so a bot that trades around the clock never pages at
  * night; a change change capture missed is still drift.
  */

@@ -1,5 +1,5 @@
 /**
- * No poison trades (issue: "Security ... no poison trades"). A buy and a sell with order ids of
+ * No poison trades. A buy and a sell with order ids of
  * about 1.5 KB, which trade_records accepts, made every incremental run and every full rebuild
  * fail on the allocations' unique key ("index row size 3032 exceeds btree version 4 maximum
  * 2704"), and trades of other symbols waited behind them. Now they are bad rows like any other.

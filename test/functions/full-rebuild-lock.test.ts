@@ -1,5 +1,5 @@
 /**
- * The nightly rebuild never skips silently (issue: "Alarms that mean something"): it waits a
+ * The nightly rebuild never skips silently: it waits a
  * bounded time for an incremental run that holds the version's lock, and if the lock stays
  * held it fails, so the schedule's retry and the error alarm see it.
  */

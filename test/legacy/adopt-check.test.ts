@@ -1,5 +1,5 @@
 /**
- * `fifo adopt --check` (issue 13, item 3): what migrate would do, and what would break, read
+ * `fifo adopt --check`: what migrate would do, and what would break, read
  * from the catalog in a read-only transaction. Every shape here is the bot's production DDL
  * (test/support/bot-schema.ts), ALTERed where a test needs another.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 13's "Done when": on a fresh database loaded from the bot's production DDL
+ * The runbook, end to end: on a fresh database loaded from the bot's production DDL
  * (../shared/bot-schema.sql), with a few thousand trades and version 2 written as the bot's
  * programs write them, docs/migration.md's steps 0 to 7 run through the real CLI (child
  * processes with DATABASE_URL) with no manual fix. The commands and SQL blocks are taken from
@@ -704,7 +704,7 @@ describe("docs/migration.md on the bot's production schema, through the CLI", ()
 
     // Act
     const [adopt, prune, compare, reconcile] = await together(
-      // `adopt` alone is the check now (issue 17): an unknown action is the mistake.
+      // `adopt` alone is the check now: an unknown action is the mistake.
       () => fifo(['adopt', 'now']),
       () => fifo(['prune', '--keep', '1']),
       () => fifo(['compare', '--versions', '3']),

@@ -1,5 +1,5 @@
 /**
- * No hangs, and every failure recorded (issue: "Alarms that mean something", item 3). A run
+ * No hangs, and every failure recorded. A run
  * that fails mid-stream used to hand its COPY reader back to the pool inside an open
  * transaction, so the next run in the same process (a warm Lambda's retry) waited on BEGIN
  * until the function timed out; a terminated writer left the CLI at exit 13 and the run row

@@ -1,5 +1,5 @@
 /**
- * Secrets never reach the logs (issue 7, item 5): the Lambda handlers, on success and on every
+ * Secrets never reach the logs: the Lambda handlers, on success and on every
  * way of failing to connect or to run, and the operator CLI. Everything written to stdout,
  * stderr or the console, and every error a handler throws (the Lambda runtime logs it), is
  * searched for the database password and the connection string.

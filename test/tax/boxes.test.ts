@@ -1,5 +1,5 @@
 /**
- * The Form 8949 box (issue 20, item 3): G, H, I short-term and J, K, L long-term, by what the
+ * The Form 8949 box: G, H, I short-term and J, K, L long-term, by what the
  * broker reported on Form 1099-DA. The custodial default: 2025 proceeds only; from 2026 basis
  * reported for lots acquired from 2026-01-01 and proceeds only for older lots; `none` for a
  * non-custodial setup.

@@ -1,5 +1,5 @@
 /**
- * The holding period by the IRS rule (issue 20, item 2): each rule has its own test. It starts
+ * The holding period by the IRS rule: each rule has its own test. It starts
  * the day after acquisition and the sale date counts; long-term means the sale date falls
  * after the anniversary; February 29 has its anniversary on February 28; dates are calendar
  * dates in the taxpayer's zone, so the year a sale belongs to is the local one, at both ends of

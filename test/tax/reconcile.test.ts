@@ -1,5 +1,5 @@
 /**
- * Reconciliation with the broker's Form 1099-DA (issue 20, item 6): the broker's CSV read
+ * Reconciliation with the broker's Form 1099-DA: the broker's CSV read
  * exactly, with a column mapping for other headers and one clear line naming the file, line and
  * column on bad input; matched to fifo-ledger's sells by asset and day, by quantity where it
  * can; the lists of what matches nothing and the per-day differences; the report unchanged.

@@ -1,5 +1,5 @@
 /**
- * The tax report on a real schema (issue 20, "Done when"): generated trades over two calendar
+ * The tax report on a real schema (README, "Tax lots"): generated trades over two calendar
  * years, plus a lot held long-term and a sale on New Year's Eve in New York, fully rebuilt.
  * In three zones, Σ gain of each year equals the daily report's own realized PnL over that
  * year's window (buildReportModel, with `now` at the year's end and `hours` covering the year),

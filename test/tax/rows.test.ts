@@ -1,5 +1,5 @@
 /**
- * Form 8949 rows and their totals (issue 20, items 1, 4 and 5): one row per slice with columns
+ * Form 8949 rows and their totals: one row per slice with columns
  * (a) to (h) and the audit columns; exact totals per box and term; unmatched sells flagged
  * MISSING BASIS and kept out of the gain totals, or reported at zero basis with the note in
  * column (f); the CSV neutralises spreadsheet formulas in its text columns.
