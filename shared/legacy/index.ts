@@ -35,7 +35,6 @@ export {
   reconcileLegacy,
 } from './reconcile.ts';
 export {
-  adoptionText,
   archiveText,
   comparisonText,
   pruneText,
