@@ -13,9 +13,8 @@
  * ./adopt-check-constraints.ts judge it (findings), ./adopt-check-data.ts reads the rows the
  * report counts, ./adopt-check-output.ts renders text and JSON.
  */
-import { readdirSync } from 'node:fs';
 import type pg from 'pg';
-import { migrationsDir } from '../db/migrate.ts';
+import { shippedMigrations } from '../db/schema-state.ts';
 import { utcText } from '../db/sql.ts';
 import { type Catalog, readCatalog, relationKind } from './adopt-check-catalog.ts';
 import { compareColumns, type TableColumns } from './adopt-check-columns.ts';
@@ -139,12 +138,7 @@ const DELETE_ACTIONS: Record<string, string> = {
 };
 
 /** The migration files migrate would consider, in order (names without .sql). */
-export function migrationFiles(dir: string = migrationsDir()): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .map((f) => f.replace(/\.sql$/, ''))
-    .sort();
-}
+export const migrationFiles = shippedMigrations;
 
 /**
  * Reads the catalog and the data shapes `migrate` depends on. Runs in its own read-only

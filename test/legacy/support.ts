@@ -12,6 +12,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
 import { openDatabase } from '../../shared/db/pool.ts';
+import { ALLOCATION_COLUMNS } from '../../shared/fifo/index.ts';
 import { generateTrades, seededRandom } from '../../shared/sample/generator.ts';
 import { createEmptyDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 
@@ -302,26 +303,8 @@ type MirrorLot = {
   remaining: number;
 };
 
-/** The columns of fifo_allocations the bot's FIFO script writes. */
-const BOT_ALLOCATION_COLUMNS = [
-  'sell_order_id',
-  'buy_order_id',
-  'symbol',
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-  'buy_time',
-  'sell_time',
-  'allocation_version',
-  'allocation_batch_id',
-  'notes',
-] as const;
+/** The columns of fifo_allocations the bot's FIFO script writes: the slice's, then its version and batch. */
+const BOT_ALLOCATION_COLUMNS = [...ALLOCATION_COLUMNS, 'allocation_version', 'allocation_batch_id'] as const;
 
 type SourceTrade = {
   order_id: string;
