@@ -40,35 +40,49 @@ export interface SymbolDigest {
   readonly md5: string;
 }
 
+/** Only these symbols (a partition's); null: every symbol of the version. */
+export type SymbolScope = readonly string[] | null;
+
+/** The SQL condition for a scope passed as the query's second parameter. */
+export const IN_SCOPE = '($2::varchar[] IS NULL OR symbol = ANY($2::varchar[]))';
+
 async function digestsOf(
   client: pg.ClientBase,
   sql: string,
   version: number,
+  scope: SymbolScope,
 ): Promise<Map<string, SymbolDigest>> {
-  const { rows } = await client.query<{ symbol: string; n: number; md5: string }>(sql, [version]);
+  const { rows } = await client.query<{ symbol: string; n: number; md5: string }>(sql, [version, scope]);
   return new Map(rows.map((r) => [r.symbol, { rows: r.n, md5: r.md5 }]));
 }
 
 export function storedAllocationDigests(
   client: pg.ClientBase,
   version: number,
+  scope: SymbolScope = null,
 ): Promise<Map<string, SymbolDigest>> {
   return digestsOf(
     client,
     `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(ALLOCATION_COLUMNS)}, E'\\x1e'
        ORDER BY sell_time, sell_order_id COLLATE "C", buy_time NULLS LAST, buy_order_id COLLATE "C")) AS md5
-     FROM fifo_allocations WHERE allocation_version = $1 GROUP BY symbol`,
+     FROM fifo_allocations WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
     version,
+    scope,
   );
 }
 
-export function storedLotDigests(client: pg.ClientBase, version: number): Promise<Map<string, SymbolDigest>> {
+export function storedLotDigests(
+  client: pg.ClientBase,
+  version: number,
+  scope: SymbolScope = null,
+): Promise<Map<string, SymbolDigest>> {
   return digestsOf(
     client,
     `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(LOT_COLUMNS)}, E'\\x1e'
        ORDER BY buy_time, buy_order_id COLLATE "C")) AS md5
-     FROM fifo_lots WHERE allocation_version = $1 GROUP BY symbol`,
+     FROM fifo_lots WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
     version,
+    scope,
   );
 }
 

@@ -52,6 +52,8 @@ export interface Database {
    */
   openSession(): Promise<pg.Client>;
   close(): Promise<void>;
+  /** How it was opened: a worker thread opens its own pool with the same settings. */
+  readonly config: DatabaseConfig;
 }
 
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
@@ -78,7 +80,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     await client.connect();
     return client;
   };
-  return { pool, supportsCopy, openSession, close: () => pool.end() };
+  return { pool, supportsCopy, openSession, close: () => pool.end(), config };
 }
 
 /**

@@ -83,7 +83,22 @@ export async function markFullRebuild(client: pg.ClientBase, version: number): P
  * Symbols that have anything stored in a version, by a loose index scan (one index probe
  * per symbol, not a scan of every allocation).
  */
-export async function storedSymbols(client: pg.ClientBase, version: number): Promise<string[]> {
+export async function storedSymbols(
+  client: pg.ClientBase,
+  version: number,
+  scope: readonly string[] | null = null,
+): Promise<string[]> {
+  if (scope !== null) {
+    // A partition's symbols: one probe each.
+    const { rows } = await client.query<{ symbol: string }>(
+      `SELECT s.symbol FROM unnest($2::varchar[]) AS s(symbol)
+       WHERE EXISTS (SELECT 1 FROM fifo_allocations a WHERE a.allocation_version = $1 AND a.symbol = s.symbol)
+          OR EXISTS (SELECT 1 FROM fifo_lots l WHERE l.allocation_version = $1 AND l.symbol = s.symbol)
+          OR EXISTS (SELECT 1 FROM fifo_symbol_progress p WHERE p.allocation_version = $1 AND p.symbol = s.symbol)`,
+      [version, scope],
+    );
+    return rows.map((r) => r.symbol);
+  }
   const { rows } = await client.query<{ symbol: string }>(
     `WITH RECURSIVE a AS (
        (SELECT symbol FROM fifo_allocations WHERE allocation_version = $1 ORDER BY symbol LIMIT 1)

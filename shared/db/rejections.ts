@@ -30,13 +30,37 @@ export async function clearRejections(
   );
 }
 
-/** Replaces the whole list (a full rebuild saw every trade). */
+/**
+ * Replaces the list of the symbols a rebuild saw every trade of: all of them (null), or a
+ * partition's. A partition leaves per-fill rows alone: only the whole run judges those
+ * (db/trades.ts orphanFills), in replaceFillRejections.
+ */
 export async function replaceRejections(
   client: pg.ClientBase,
   rejected: readonly RejectedTrade[],
+  symbols: readonly string[] | null = null,
 ): Promise<void> {
-  await client.query('DELETE FROM fifo_rejected_trades WHERE NOT (order_id = ANY($1::varchar[]))', [
-    rejected.map((r) => r.orderId),
-  ]);
+  await client.query(
+    `DELETE FROM fifo_rejected_trades WHERE NOT (order_id = ANY($1::varchar[]))
+       AND ($2::varchar[] IS NULL OR (symbol = ANY($2::varchar[]) AND order_id !~ '-FILL-[0-9]+$'))`,
+    [rejected.map((r) => r.orderId), symbols],
+  );
   await recordRejections(client, rejected);
+}
+
+/**
+ * After a partitioned rebuild: the per-fill rows without their order row (orphanFills) are
+ * the rejections of fill rows, and rejections of symbols no partition covered are gone.
+ */
+export async function replaceFillRejections(
+  client: pg.ClientBase,
+  orphans: readonly RejectedTrade[],
+  covered: readonly string[],
+): Promise<void> {
+  await client.query(
+    `DELETE FROM fifo_rejected_trades WHERE NOT (order_id = ANY($1::varchar[]))
+       AND (order_id ~ '-FILL-[0-9]+$' OR NOT (symbol = ANY($2::varchar[])))`,
+    [orphans.map((r) => r.orderId), covered],
+  );
+  await recordRejections(client, orphans);
 }

@@ -1,6 +1,6 @@
 /** Reading the trade source (the fifo_trade_source view) in FIFO processing order. */
 import type pg from 'pg';
-import { identifierProblem, parseScaled, parseTrade, type Trade } from '../fifo/index.ts';
+import { parseTrade, type Trade } from '../fifo/index.ts';
 import { CopyRowStream } from './copy-stream.ts';
 import { utcText } from './sql.ts';
 
@@ -36,11 +36,6 @@ export const SOURCE_SELECT = `SELECT order_id, symbol, side, ${utcText('order_ti
 
 /** Processing order within a symbol (DESIGN.md §2 rule 1), as PostgreSQL sorts it. */
 export const SOURCE_ORDER = `order_time, (side = 'sell'), order_id COLLATE "C"`;
-
-/** Plain decimals within the engine's scale: the form float8::text gives for ordinary values. */
-const PLAIN = /^\d+(?:\.\d{1,30})?$/;
-const NONZERO = /[1-9]/;
-const plainPositive = (v: string) => PLAIN.test(v) && NONZERO.test(v);
 
 /** The reason given to trades dated after the horizon; incremental runs look for it. */
 export const FUTURE_REASON = 'order_time is in the future';
@@ -93,32 +88,6 @@ export function checkSourceRow(
         orderId: row.order_id,
         symbol: row.symbol,
         reason: `${FUTURE_REASON}: ${row.out_of_range ? 'beyond the year 9999' : row.order_time} is more than a day after the database clock`,
-      },
-    };
-  }
-  // The common case, plain positive decimals and a known side, without the general checks.
-  const { side, price, size, fee } = row;
-  if (
-    (side === 'buy' || side === 'sell') &&
-    price !== null &&
-    size !== null &&
-    plainPositive(price) &&
-    plainPositive(size) &&
-    (fee === null || PLAIN.test(fee)) &&
-    row.order_id.trim() !== '' &&
-    row.symbol.trim() !== '' &&
-    identifierProblem('order_id', row.order_id) === null &&
-    identifierProblem('symbol', row.symbol) === null
-  ) {
-    return {
-      trade: {
-        orderId: row.order_id,
-        symbol: row.symbol,
-        side,
-        time: row.order_time,
-        price: parseScaled(price),
-        size: parseScaled(size),
-        fee: fee === null ? 0n : parseScaled(fee),
       },
     };
   }
@@ -200,12 +169,19 @@ export async function openCopyTradeSource(
   order: string,
   /** Reads what else must be seen in the same snapshot, before the trades stream. */
   atSnapshot: (snapshot: pg.ClientBase) => Promise<void> = async () => {},
+  /** Only these symbols (a partition's); null: every trade. */
+  scope: readonly string[] | null = null,
 ): Promise<TradeSource> {
   const { rows } = await writer.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
   await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await reader.query(`SET TRANSACTION SNAPSHOT '${rows[0]!.id.replace(/'/g, "''")}'`);
   await atSnapshot(reader);
-  const stream = new CopyRowStream(reader, `${SOURCE_SELECT} ORDER BY ${order}`);
+  // COPY takes no parameters: the symbols are written as escaped literals.
+  const where =
+    scope === null
+      ? ''
+      : `WHERE symbol = ANY(ARRAY[${scope.map((s) => reader.escapeLiteral(s)).join(', ')}]::varchar[])`;
+  const stream = new CopyRowStream(reader, `${SOURCE_SELECT} ${where} ORDER BY ${order}`);
   return {
     async next() {
       return (await stream.next()).map(sourceRow);

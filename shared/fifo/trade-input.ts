@@ -52,6 +52,8 @@ export type CheckedTrade = { trade: Trade; problems?: undefined } | { trade?: un
  * database already formatted canonically (see time.ts).
  */
 export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade {
+  const plain = timeIsCanonical ? plainTrade(row) : null;
+  if (plain !== null) return { trade: plain };
   const problems: string[] = [];
   const text = (field: string): string | null => {
     // A trade without a fee paid none (DESIGN.md §2: fee NULL = 0).
@@ -138,6 +140,46 @@ export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade
       fee: fee!,
     },
   };
+}
+
+/** Plain decimals within the engine's scale: the form float8::text gives for ordinary values. */
+const PLAIN = /^\d+(?:\.\d{1,30})?$/;
+const NONZERO = /[1-9]/;
+const plainPositive = (v: unknown): v is string => typeof v === 'string' && PLAIN.test(v) && NONZERO.test(v);
+
+/**
+ * The common case of a database row, checked without the general path: a known side, plain
+ * positive decimals, usable identifiers and an order_time the database already formatted. It
+ * accepts exactly what the general checks accept for such rows, so a new rule added below
+ * applies to every row that is not this simple (and must be added here too if it concerns one).
+ */
+function plainTrade(row: RawTrade): Trade | null {
+  const { order_id: orderId, symbol, side, order_time: time, price, size, fee } = row;
+  if (
+    (side === 'buy' || side === 'sell') &&
+    typeof orderId === 'string' &&
+    typeof symbol === 'string' &&
+    typeof time === 'string' &&
+    time !== '' &&
+    plainPositive(price) &&
+    plainPositive(size) &&
+    (fee === null || fee === undefined || (typeof fee === 'string' && PLAIN.test(fee))) &&
+    orderId.trim() !== '' &&
+    symbol.trim() !== '' &&
+    identifierProblem('order_id', orderId) === null &&
+    identifierProblem('symbol', symbol) === null
+  ) {
+    return {
+      orderId,
+      symbol,
+      side,
+      time,
+      price: parseScaled(price),
+      size: parseScaled(size),
+      fee: fee === null || fee === undefined ? 0n : parseScaled(fee),
+    };
+  }
+  return null;
 }
 
 /**

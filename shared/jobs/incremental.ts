@@ -10,39 +10,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ALLOCATION_TARGET, allocationValues, removeAllocationsFrom } from '../db/allocations.ts';
-import { bulkInsert } from '../db/bulk.ts';
-import {
-  deleteLotsFrom,
-  loadOpenLots,
-  lotText,
-  restoreMirror,
-  upsertLots,
-  writeRemainingSizes,
-} from '../db/lots.ts';
-import { acquire, type Database } from '../db/pool.ts';
-import {
-  deleteProgress,
-  lastFullRebuild,
-  readProgress,
-  registerVersion,
-  writeProgress,
-} from '../db/progress.ts';
+import { removeAllocationsFrom } from '../db/allocations.ts';
+import { deleteLotsFrom, loadOpenLots } from '../db/lots.ts';
+import type { Database } from '../db/pool.ts';
+import { lastFullRebuild, readProgress } from '../db/progress.ts';
 import { clearRejections, recordRejections } from '../db/rejections.ts';
-import {
-  emptyCounts,
-  failAbandonedRuns,
-  insertRun,
-  type RunCounts,
-  tryLockVersion,
-  unlockVersion,
-  updateRun,
-} from '../db/run-log.ts';
+import { emptyCounts, type RunCounts, updateRun } from '../db/run-log.ts';
 import { utcText } from '../db/sql.ts';
 import {
-  checkSourceRow,
   FUTURE_REASON,
-  hasPosition,
   type RejectedTrade,
   readHorizon,
   SOURCE_ORDER,
@@ -50,21 +26,21 @@ import {
   TradeCursor,
 } from '../db/trades.ts';
 import {
-  type Allocation,
-  allocationRow,
   canonicalTime,
   compareCodePoints,
   formatUsd,
-  realizedPnl,
-  SymbolBook,
   TimeFormatError,
+  type TradeKey,
 } from '../fifo/index.ts';
 import { appendAll } from '../util/append.ts';
 import { ConfigError, type JobOptions, silentLogger } from './context.ts';
-import { type FullRebuildResult, fullRebuildLocked, logRejections } from './full-rebuild.ts';
-import { failRun, type RunOutcome } from './outcome.ts';
-import { assertVersionIsOurs } from './ownership.ts';
-import { remainingSizeUpdates } from './remaining-size.ts';
+import { type FullRebuildResult, fullRebuildLocked } from './full-rebuild.ts';
+import type { RunOutcome } from './outcome.ts';
+import { openPartitionedRun } from './partitions/runs.ts';
+import { lockFreeSymbols } from './partitions/symbol-locks.ts';
+import { SymbolStep } from './symbol-step.ts';
+import { SymbolWriter } from './symbol-writer.ts';
+import { logRejections, openRun, recordingFailure, withVersionLock } from './version-run.ts';
 
 export interface IncrementalOptions extends JobOptions {
   /**
@@ -85,6 +61,8 @@ export interface IncrementalResult extends RunOutcome {
   readonly rejectedTrades: number;
   /** Buys whose remaining_size mirror another program had rewritten, put back by this run. */
   readonly mirrorsRestored: number;
+  /** Symbols a partitioned rebuild held: their changes stay for the next run. */
+  readonly symbolsDeferred: number;
   /** When the version had never been built, the run did a full rebuild instead. */
   readonly fullRebuild?: FullRebuildResult;
 }
@@ -95,31 +73,21 @@ const BATCH_SYMBOLS = 100;
 
 export async function runIncremental(db: Database, options: IncrementalOptions): Promise<IncrementalResult> {
   const logger = options.logger ?? silentLogger;
-  const client = await acquire(db);
-  try {
-    const since = options.since === undefined ? null : await resolveSince(client, options.since);
-    if (!(await tryLockVersion(client, options.version))) {
-      const runId = await insertRun(
-        client,
-        {
-          mode: 'incremental',
-          version: options.version,
-          batchId: randomUUID(),
-          triggeredBy: options.triggeredBy ?? 'cli',
-        },
-        'skipped',
-        'busy: another run holds the lock',
-      );
-      logger.info('incremental run skipped: another run of this version is in progress', {
-        version: options.version,
-      });
-      return { ...emptyResult(options.version, runId), status: 'skipped' };
-    }
-    try {
-      await assertVersionIsOurs(client, options.version, options.takeOverVersion ?? false, logger);
-      await failAbandonedRuns(client, options.version);
-      await registerVersion(client, options.version);
+  const since = options.since === undefined ? null : await resolveSinceOn(db, options.since);
+  return withVersionLock(
+    db,
+    { ...options, mode: 'incremental' },
+    async (client) => {
       if ((await lastFullRebuild(client, options.version)) === null) {
+        const building = await openPartitionedRun(client, options.version);
+        if (building !== null) {
+          // Its partitions are building the version; their symbols' changes wait for them.
+          logger.info('version is being built by a partitioned rebuild; nothing to do until it finishes', {
+            version: options.version,
+            runId: building,
+          });
+          return { ...emptyResult(options.version, null), status: 'skipped' as const };
+        }
         // Never built: appending to nothing would miss the history. Build it first.
         logger.info('version has no completed full rebuild yet; running one', { version: options.version });
         const full = await fullRebuildLocked(db, client, { ...options, dryRun: false });
@@ -129,10 +97,16 @@ export async function runIncremental(db: Database, options: IncrementalOptions):
           tradesProcessed: full.trades,
         };
       }
-      return await incrementalLocked(db, client, options, since);
-    } finally {
-      await unlockVersion(client, options.version).catch(() => {});
-    }
+      return incrementalLocked(db, client, options, since);
+    },
+    (runId) => ({ ...emptyResult(options.version, runId), status: 'skipped' }),
+  );
+}
+
+async function resolveSinceOn(db: Database, since: string): Promise<string> {
+  const client = await db.pool.connect();
+  try {
+    return await resolveSince(client, since);
   } finally {
     client.release();
   }
@@ -153,6 +127,7 @@ function emptyResult(version: number, runId: string | null): IncrementalResult {
     allocationsRemoved: 0,
     rejectedTrades: 0,
     mirrorsRestored: 0,
+    symbolsDeferred: 0,
   };
 }
 
@@ -187,48 +162,59 @@ async function incrementalLocked(
   const logger = options.logger ?? silentLogger;
   const { version } = options;
   const batchId = randomUUID();
-  const runId = await insertRun(
-    client,
-    { mode: 'incremental', version, batchId, triggeredBy: options.triggeredBy ?? 'cli' },
-    'running',
-  );
+  const runId = await openRun(client, { ...options, mode: 'incremental' }, batchId);
   const counts = emptyCounts();
-  const totals = { trades: 0, appended: 0, pnl: 0n };
+  const totals = { trades: 0, appended: 0, pnl: 0n, deferred: 0 };
   const rejected: RejectedTrade[] = [];
-  let mirrorsRestored = 0;
-  try {
-    const horizon = await readHorizon(client);
-    await admitMaturedTrades(client, version, horizon);
-    const symbols = await symbolsToProcess(client, version, since);
-    // Symbols commit in batches: each batch's allocations, lots, consumed changes, progress
-    // and log counters together. Symbols that a trade moved between share a batch, and a
-    // batch removes what it replays in all its symbols before it writes anything, so a sell
-    // never exists twice (the unique key spans symbols) and slices go back to the right lots.
-    for (const batch of await planBatches(client, version, symbols)) {
+  const writerOptions = { version, batchId, supportsCopy: db.supportsCopy };
+  const mirrorsRestored = await recordingFailure(
+    db,
+    client,
+    { runId, counts, what: 'incremental run', logger },
+    async () => {
+      const horizon = await readHorizon(client);
+      await admitMaturedTrades(client, version, horizon);
+      const symbols = await symbolsToProcess(client, version, since);
+      // Symbols commit in batches: each batch's allocations, lots, consumed changes, progress
+      // and log counters together. Symbols that a trade moved between share a batch, and a
+      // batch removes what it replays in all its symbols before it writes anything, so a sell
+      // never exists twice (the unique key spans symbols) and slices go back to the right lots.
+      for (const batch of await planBatches(client, version, symbols)) {
+        await client.query('BEGIN');
+        // A partition of a partitioned rebuild may hold some symbols: those wait for the next run.
+        const free = await lockFreeSymbols(client, version, batch);
+        totals.deferred += batch.flat().length - free.length;
+        const writer = await SymbolWriter.open(client, writerOptions);
+        const prepared: PreparedSymbol[] = [];
+        for (const symbol of free) {
+          const ready = await prepareSymbol(client, version, symbol, since, counts);
+          if (ready) prepared.push(ready);
+        }
+        for (const ready of prepared) {
+          const outcome = await processSymbol(client, writer, options, ready, horizon, counts, rejected);
+          totals.trades += outcome.trades;
+          totals.pnl += outcome.pnl;
+          if (ready.append) totals.appended++;
+        }
+        await writer.close();
+        counts.totalPnl = formatUsd(totals.pnl);
+        await updateRun(client, runId, counts);
+        await client.query('COMMIT');
+        options.onProgress?.(totals.trades);
+      }
       await client.query('BEGIN');
-      const prepared: PreparedSymbol[] = [];
-      for (const symbol of batch) {
-        const ready = await prepareSymbol(client, version, symbol, since, counts);
-        if (ready) prepared.push(ready);
-      }
-      for (const ready of prepared) {
-        const outcome = await processSymbol(db, client, options, batchId, ready, horizon, counts, rejected);
-        totals.trades += outcome.trades;
-        totals.pnl += outcome.pnl;
-        if (ready.append) totals.appended++;
-      }
-      counts.totalPnl = formatUsd(totals.pnl);
-      await updateRun(client, runId, counts);
+      const writer = await SymbolWriter.open(client, writerOptions);
+      await writer.restoreNotedMirrorWrites();
+      const restored = await writer.close();
+      await updateRun(client, runId, counts, { status: 'completed' });
       await client.query('COMMIT');
-      options.onProgress?.(totals.trades);
-    }
-    await client.query('BEGIN');
-    mirrorsRestored = await restoreMirror(client, version);
-    await updateRun(client, runId, counts, { status: 'completed' });
-    await client.query('COMMIT');
-  } catch (error) {
-    await failRun(db, client, runId, counts, error, logger, 'incremental run');
-    throw error;
+      return restored;
+    },
+  );
+  if (totals.deferred > 0) {
+    logger.info('symbols held by a partitioned rebuild were left for the next run', {
+      symbols: totals.deferred,
+    });
   }
   logRejections(logger, rejected);
   const result: IncrementalResult = {
@@ -240,6 +226,7 @@ async function incrementalLocked(
     tradesProcessed: totals.trades,
     symbolsReplayed: counts.symbolsReplayed,
     symbolsAppended: totals.appended,
+    symbolsDeferred: totals.deferred,
     changesConsumed: counts.changesConsumed,
     allocationsCreated: counts.allocationsCreated,
     allocationsRemoved: counts.allocationsRemoved,
@@ -295,14 +282,14 @@ interface PreparedSymbol {
 }
 
 /**
- * Groups symbols into batches. Symbols linked by a trade that moved between them (one
- * order_id with pending changes in both) always share a batch.
+ * Groups symbols into batches of groups. Symbols linked by a trade that moved between them
+ * (one order_id with pending changes in both) form a group, and a group is never split.
  */
 async function planBatches(
   client: pg.ClientBase,
   version: number,
   symbols: readonly string[],
-): Promise<string[][]> {
+): Promise<string[][][]> {
   const { rows } = await client.query<{ symbols: string[] }>(
     `SELECT array_agg(DISTINCT symbol) AS symbols FROM fifo_trade_changes
      WHERE allocation_version = $1 GROUP BY order_id HAVING count(DISTINCT symbol) > 1`,
@@ -325,14 +312,17 @@ async function planBatches(
     const root = find(s);
     groups.set(root, [...(groups.get(root) ?? []), s]);
   }
-  const batches: string[][] = [];
-  let current: string[] = [];
+  const batches: string[][][] = [];
+  let current: string[][] = [];
+  let size = 0;
   for (const group of groups.values()) {
-    if (current.length > 0 && current.length + group.length > BATCH_SYMBOLS) {
+    if (size > 0 && size + group.length > BATCH_SYMBOLS) {
       batches.push(current);
       current = [];
+      size = 0;
     }
-    appendAll(current, group);
+    current.push(group);
+    size += group.length;
   }
   if (current.length > 0) batches.push(current);
   return batches;
@@ -370,12 +360,11 @@ async function prepareSymbol(
   return { symbol, from, append, changed: consumed.map((c) => c.order_id), restoredBuys };
 }
 
-/** Loads the symbol's lots and processes its trades from `from` on. */
+/** Resumes the symbol from its lots before `from` and processes its trades from `from` on. */
 async function processSymbol(
-  db: Database,
   client: pg.PoolClient,
+  writer: SymbolWriter,
   options: IncrementalOptions,
-  batchId: string,
   prepared: PreparedSymbol,
   horizon: string,
   counts: RunCounts,
@@ -384,13 +373,7 @@ async function processSymbol(
   const { version } = options;
   const { symbol, from, append } = prepared;
   const lots = await loadOpenLots(client, version, symbol, append ? null : from);
-  const before = new Map(lots.map((lot) => [lot.buyOrderId, lot.remaining]));
-  const book = new SymbolBook(symbol, lots, options.engine);
-  const allocations: Allocation[] = [];
-  const buys: { orderId: string; stored: string | null }[] = [];
-  const rejected: RejectedTrade[] = [];
-  let last: { time: string; side: 'buy' | 'sell'; orderId: string } | null = null;
-  let trades = 0;
+  const step = new SymbolStep(symbol, { lots, givenBack: prepared.restoredBuys }, horizon, options.engine);
   const cursor = await TradeCursor.open(
     client,
     'fifo_symbol_trades',
@@ -400,70 +383,33 @@ async function processSymbol(
   );
   for (;;) {
     const rows = await cursor.next(FETCH_ROWS);
-    for (const row of rows) {
-      trades++;
-      if (hasPosition(row)) {
-        last = { time: row.order_time, side: row.side === 'buy' ? 'buy' : 'sell', orderId: row.order_id };
-      }
-      const checked = checkSourceRow(row, horizon);
-      if ('rejected' in checked) {
-        rejected.push(checked.rejected);
-        continue;
-      }
-      book.apply(checked.trade, allocations);
-      if (checked.trade.side === 'buy') {
-        counts.buysProcessed++;
-        buys.push({ orderId: row.order_id, stored: row.remaining_size });
-      } else {
-        counts.sellsProcessed++;
-      }
-    }
+    for (const row of rows) step.add(row);
     if (rows.length < FETCH_ROWS) break;
   }
+  const outcome = step.finish();
+  counts.buysProcessed += outcome.buys;
+  counts.sellsProcessed += outcome.sells;
+  counts.allocationsCreated += outcome.allocations.length;
+  writer.insertAllocations(outcome.allocations);
+  writer.upsertLots(outcome.lots);
+  writer.mirror(outcome.mirror);
 
-  const rows = allocations.map(allocationRow);
-  await bulkInsert(
-    client,
-    db.supportsCopy,
-    ALLOCATION_TARGET,
-    rows.map((r) => allocationValues(r, version, batchId)),
-  );
-  counts.allocationsCreated += rows.length;
-  // Lots to write: new ones (bought in this window) and loaded ones that sells changed.
-  const finalLots = [...book.takeClosedLots(), ...book.openLots()];
-  const touched = finalLots.filter((lot) => before.get(lot.buyOrderId) !== lot.remaining);
-  await upsertLots(client, version, touched.map(lotText), batchId);
-  const newBuys = new Set(buys.map((b) => b.orderId));
-  // The mirror of every lot whose remaining size may have moved: those the replay changed, and
-  // those that got slices back before it and were not taken from again.
-  const touchedIds = new Set(touched.map((lot) => lot.buyOrderId));
-  const moved = finalLots.filter(
-    (lot) =>
-      !newBuys.has(lot.buyOrderId) &&
-      (prepared.restoredBuys.has(lot.buyOrderId) || touchedIds.has(lot.buyOrderId)),
-  );
-  await writeRemainingSizes(client, [
-    ...remainingSizeUpdates(buys, finalLots),
-    ...remainingSizeUpdates(
-      moved.map((lot) => ({ orderId: lot.buyOrderId, stored: null })),
-      moved,
-    ),
-  ]);
-
-  await recordRejections(client, rejected);
+  await writer.settled();
+  await recordRejections(client, outcome.rejected);
   await clearRejections(
     client,
     prepared.changed,
-    rejected.map((r) => r.orderId),
+    outcome.rejected.map((r) => r.orderId),
   );
-  counts.tradesRejected += rejected.length;
-  appendAll(rejectedAll, rejected);
+  counts.tradesRejected += outcome.rejected.length;
+  appendAll(rejectedAll, outcome.rejected);
 
+  let last: TradeKey | null = outcome.last;
   if (last === null && !append) last = await lastTradeBefore(client, symbol, from);
-  if (last !== null) await writeProgress(client, version, [{ symbol, last }]);
-  else if (!append) await deleteProgress(client, version, [symbol]);
+  if (last !== null || !append) writer.progress(symbol, last);
+  await writer.maybeFlush();
   counts.symbols.add(symbol);
-  return { trades, pnl: realizedPnl(allocations) };
+  return { trades: outcome.trades, pnl: outcome.realizedPnl };
 }
 
 /** The symbol's last trade source row before `time`: the progress when nothing follows it. */

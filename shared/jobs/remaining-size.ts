@@ -1,17 +1,13 @@
 /**
  * trade_records.remaining_size mirrors each buy's lot. The column is float8 in the bot's
- * schema, so it is compared as a float: only values that would change are written.
+ * schema, so it is compared as a float: only values that would change are written. Every
+ * write goes through one statement, RemainingSizeStage.apply (db/remaining-stage.ts).
  */
-import { formatQty, type Lot } from '../fifo/index.ts';
 
-type StoredBuy = { orderId: string; stored: string | null };
-type RemainingUpdate = { orderId: string; remaining: string };
+type StoredBuy = { readonly orderId: string; readonly stored: string | null };
+export type RemainingUpdate = { readonly orderId: string; readonly remaining: string };
 
-export function remainingSizeUpdates(buys: readonly StoredBuy[], lots: readonly Lot[]): RemainingUpdate[] {
-  return remainingSizeUpdatesOf(buys, new Map(lots.map((lot) => [lot.buyOrderId, formatQty(lot.remaining)])));
-}
-
-/** The same, from each lot's remaining size already formatted (by buy order id). */
+/** The updates for these buys, from each lot's remaining size already formatted (by buy order id). */
 export function remainingSizeUpdatesOf(
   buys: readonly StoredBuy[],
   remaining: ReadonlyMap<string, string>,
