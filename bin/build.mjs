@@ -62,7 +62,9 @@ export async function buildCli({ outdir = DEFAULT_OUTDIR } = {}) {
   await mkdir(staging, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: REPO,
-    entryPoints: { main: 'bin/cli/main.ts' },
+    // The partition worker is a thread's entry of its own (shared/jobs/partitions/threads.ts
+    // looks for it beside the chunk that starts it).
+    entryPoints: { main: 'bin/cli/main.ts', 'partition-worker': 'shared/jobs/partitions/worker.ts' },
     outdir: staging,
     bundle: true,
     splitting: true,

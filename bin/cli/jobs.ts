@@ -6,6 +6,15 @@ import type { Verdict, VerdictReason } from '../../shared/report/verdict.ts';
 import { type CliDatabase, withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
 import {
+  finishPartitionsJson,
+  fullForm,
+  partitionJson,
+  partitionText,
+  planJson,
+  planText,
+  unfinishedText,
+} from './full-partitions.ts';
+import {
   cliVersion,
   DATABASE_ENVIRONMENT,
   exactOption,
@@ -345,6 +354,17 @@ export function registerJobCommands(program: Command): void {
       .option('--dry-run', 'report the drift, change nothing')
       .addOption(
         optionWithDefault(
+          '--partitions <K>',
+          'split the symbols into K partitions, each on its own worker thread and connections',
+          'the available cores; 1 on the embedded database',
+        ),
+      )
+      .option('--plan <K>', 'record a run of K partitions for other processes to work, print its id')
+      .option('--run <RUN>', 'with --partition: work one partition of a planned run')
+      .option('--partition <I>', 'the partition to work, from 0')
+      .option('--finish <RUN>', 'check every partition of a planned run completed, then log the run')
+      .addOption(
+        optionWithDefault(
           '--lock-wait <seconds>',
           'wait up to this long for a run holding the lock, then fail',
           '0: skip at once',
@@ -361,30 +381,91 @@ export function registerJobCommands(program: Command): void {
           exact?: boolean;
           takeOverVersion?: boolean;
           lockWait?: string;
+          partitions?: string;
+          plan?: string;
+          run?: string;
+          partition?: string;
+          finish?: string;
         }) => {
           const version = cliVersion(opts.version);
+          const form = fullForm(opts);
           const lockWait = opts.lockWait ?? '0';
           if (!/^\d+$/.test(lockWait)) {
             throw new CliError(`--lock-wait must be a whole number of seconds, got "${lockWait}"`);
           }
+          const json = opts.json ?? false;
+          const logger = json ? quietLogger : stderrLogger;
           await withDatabase(
             async (db) => {
-              const { runFullRebuild } = await jobs();
-              await report(
-                opts.json ?? false,
-                () =>
-                  runFullRebuild(db, {
-                    version,
-                    dryRun: opts.dryRun,
-                    takeOverVersion: opts.takeOverVersion,
-                    lockWaitMs: Number(lockWait) * 1000,
-                    triggeredBy: 'cli',
-                    logger: opts.json ? quietLogger : stderrLogger,
-                    onProgress: progressPrinter('full rebuild'),
+              const j = await jobs();
+              if (form.kind === 'plan') {
+                await report(
+                  json,
+                  () =>
+                    j.planPartitionedRebuild(db, {
+                      version,
+                      partitions: form.partitions!,
+                      dryRun: opts.dryRun,
+                      takeOverVersion: opts.takeOverVersion,
+                      lockWaitMs: Number(lockWait) * 1000 || undefined,
+                      triggeredBy: 'cli',
+                      logger,
+                    }),
+                  planJson,
+                  planText,
+                );
+              } else if (form.kind === 'partition') {
+                await report(
+                  json,
+                  () =>
+                    j.runRebuildPartition(db, {
+                      runId: form.runId!,
+                      partition: form.partition!,
+                      holder: `cli pid ${process.pid}`,
+                      logger,
+                      onProgress: progressPrinter(`partition ${form.partition}`),
+                    }),
+                  partitionJson,
+                  partitionText,
+                );
+              } else if (form.kind === 'finish') {
+                await report(
+                  json,
+                  async () => {
+                    const r = await j.finishPartitionedRebuild(db, {
+                      runId: form.runId!,
+                      logger,
+                      triggeredBy: 'cli',
+                    });
+                    if (r.status === 'failed') throw new CliError(unfinishedText(form.runId!, r));
+                    return r;
+                  },
+                  (r) => ({
+                    ...fullJson(r),
+                    partitioned_run: form.runId,
+                    partitions: finishPartitionsJson(r),
                   }),
-                fullJson,
-                (r) => fullText(r, opts.exact ?? false),
-              );
+                  (r) =>
+                    `${fullText(r, opts.exact ?? false)}; ${plural(r.partitions.total, 'partition')} of run ${form.runId}`,
+                );
+              } else {
+                await report(
+                  json,
+                  () =>
+                    j.runFullRebuild(db, {
+                      version,
+                      dryRun: opts.dryRun,
+                      takeOverVersion: opts.takeOverVersion,
+                      lockWaitMs: Number(lockWait) * 1000,
+                      partitions: form.partitions,
+                      triggeredBy: 'cli',
+                      logger,
+                      onProgress: progressPrinter('full rebuild'),
+                    }),
+                  fullJson,
+                  (r) => fullText(r, opts.exact ?? false),
+                );
+              }
             },
             { quiet: opts.json },
           );

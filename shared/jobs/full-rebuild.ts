@@ -17,6 +17,7 @@ import { formatUsd } from '../fifo/index.ts';
 import { appendAll } from '../util/append.ts';
 import { type JobOptions, silentLogger } from './context.ts';
 import type { RunOutcome } from './outcome.ts';
+import { assertNoPartitionedRunHolds } from './partitions/runs.ts';
 import { type RebuildPassResult, runRebuildPass } from './rebuild-pass.ts';
 import { formatPnlDifference } from './reconcile.ts';
 import { SymbolWriter } from './symbol-writer.ts';
@@ -87,7 +88,6 @@ export async function runFullRebuild(db: Database, options: FullRebuildOptions):
     db,
     { ...options, mode: 'full' },
     async (client) => {
-      const { assertNoPartitionedRunHolds } = await import('./partitions/runs.ts');
       await assertNoPartitionedRunHolds(client, options.version, options.logger ?? silentLogger);
       return fullRebuildLocked(db, client, options);
     },

@@ -11,3 +11,11 @@ export { type Health, readHealth } from './health.ts';
 export { type IncrementalOptions, type IncrementalResult, runIncremental } from './incremental.ts';
 export type { RunOutcome, RunOutcomeStatus } from './outcome.ts';
 export { ForeignVersionError } from './ownership.ts';
+export {
+  type FinishResult,
+  finishPartitionedRebuild,
+  type PartitionResult,
+  type PlannedRun,
+  planPartitionedRebuild,
+  runRebuildPartition,
+} from './partitions/index.ts';

@@ -104,11 +104,13 @@ export async function runRebuildPartition(
     logger.info('partition completed', { ...result });
     return result;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.error('partition failed', { runId, partition, error: message });
     // Mid-transaction (maybe mid-COPY): close the session; the server rolls its work back.
     discard(client);
-    if (claimed) await releasePartition(db, runId, partition, holder, message).catch(() => {});
+    if (claimed) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error('partition failed', { runId, partition, error: message });
+      await releasePartition(db, runId, partition, holder, message).catch(() => {});
+    }
     throw error;
   } finally {
     heartbeat?.stop();

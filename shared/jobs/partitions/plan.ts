@@ -16,6 +16,11 @@ import type { PlannedRun, PlanOptions } from './contract.ts';
 import { assertNoPartitionedRunHolds } from './runs.ts';
 import { ensureSymbolLockRows } from './symbol-locks.ts';
 
+/** The version's lock was busy and the plan was told not to wait (logged 'skipped'). */
+export class PlanSkipped extends Error {
+  override name = 'PlanSkipped';
+}
+
 /** The most partitions a run may have: more would only queue on the database's cores. */
 export const MAX_PARTITIONS = 256;
 /** How long a plan waits for the version's lock when not told: an incremental run takes seconds. */
@@ -35,7 +40,7 @@ export async function planPartitionedRebuild(db: Database, options: PlanOptions)
   const dryRun = options.dryRun ?? false;
   return withVersionLock(
     db,
-    { ...options, mode: 'full', lockWaitMs: options.lockWaitMs ?? PLAN_LOCK_WAIT_MS },
+    { ...options, mode: 'full', lockWaitMs: options.lockWaitMs ?? PLAN_LOCK_WAIT_MS, dryRun },
     async (client) => {
       await assertNoPartitionedRunHolds(client, version, logger);
       if (!dryRun) {
@@ -78,7 +83,7 @@ export async function planPartitionedRebuild(db: Database, options: PlanOptions)
       };
     },
     () => {
-      throw new Error('unreachable: a plan waits for the lock');
+      throw new PlanSkipped(`busy: another run of version ${version} holds the lock`);
     },
   );
 }

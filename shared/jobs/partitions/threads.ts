@@ -9,10 +9,10 @@ import { Worker } from 'node:worker_threads';
 import type { Database, DatabaseConfig } from '../../db/pool.ts';
 import type { EngineOptions } from '../../fifo/index.ts';
 import { type JobLogger, silentLogger } from '../context.ts';
-import type { FullRebuildOptions, FullRebuildResult } from '../full-rebuild.ts';
-import type { PartitionResult } from './contract.ts';
+import { emptyResult, type FullRebuildOptions, type FullRebuildResult } from '../full-rebuild.ts';
+import type { PartitionResult, PlannedRun } from './contract.ts';
 import { finishPartitionedRebuild } from './finish.ts';
-import { planPartitionedRebuild } from './plan.ts';
+import { PlanSkipped, planPartitionedRebuild } from './plan.ts';
 
 export interface WorkerInput {
   readonly config: DatabaseConfig;
@@ -96,7 +96,13 @@ export async function runPartitionedInProcess(
   options: FullRebuildOptions & { readonly partitions: number },
 ): Promise<FullRebuildResult> {
   const logger = options.logger ?? silentLogger;
-  const planned = await planPartitionedRebuild(db, options);
+  let planned: PlannedRun;
+  try {
+    planned = await planPartitionedRebuild(db, options);
+  } catch (error) {
+    if (!(error instanceof PlanSkipped)) throw error;
+    return { ...emptyResult(options, null), status: 'skipped' };
+  }
   const read = new Map<number, number>();
   const settled = await Promise.allSettled(
     planned.partitions.map((p) =>
