@@ -12,6 +12,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   METRICS,
@@ -65,6 +66,11 @@ export interface FifoAlarmsProps {
   /** The queue that receives failed and expired invocations. */
   readonly failureQueue: sqs.IQueue;
   /**
+   * The partitioned rebuild's state machine, whose failed executions page.
+   * @default - no state machine alarm
+   */
+  readonly fullRebuildStateMachine?: sfn.IStateMachine;
+  /**
    * The address that gets every alarm and recovery.
    * @default - no subscription (subscribe to the topic yourself)
    */
@@ -110,6 +116,8 @@ export class FifoAlarms extends Construct {
   public readonly drift: cloudwatch.Alarm;
   public readonly failureQueueNotEmpty: cloudwatch.Alarm;
   public readonly functionErrors: Record<string, cloudwatch.Alarm> = {};
+  /** Failed executions of the partitioned rebuild's state machine, when there is one. */
+  public readonly fullRebuildExecutionFailed?: cloudwatch.Alarm;
   /** Every alarm above, in creation order (for a dashboard's alarm status widget). */
   public readonly all: readonly cloudwatch.Alarm[];
 
@@ -241,12 +249,34 @@ export class FifoAlarms extends Construct {
         }),
       );
     }
+    // A partitioned run that failed: the Catch ran finish (FullRebuildSucceeded 0), then the
+    // execution ended failed; or a plan or finish failed for good. Not tied to the schedules:
+    // any failed execution, a manual one included, is worth a look.
+    if (props.fullRebuildStateMachine) {
+      this.fullRebuildExecutionFailed = notify(
+        new cloudwatch.Alarm(this, 'FullRebuildExecutionFailed', {
+          alarmName: `${prefix}-full-rebuild-execution-failed`,
+          alarmDescription:
+            'An execution of the partitioned full rebuild state machine failed (Step Functions ExecutionsFailed): ' +
+            `a partition failed after its retries, or the plan or the finish failed. ${runbookLink('full-rebuild-execution-failed')}`,
+          metric: props.fullRebuildStateMachine.metricFailed({
+            statistic: 'Sum',
+            period: Duration.minutes(5),
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
     this.all = [
       this.freshness,
       this.fullRebuildMissed,
       this.drift,
       this.failureQueueNotEmpty,
       ...Object.values(this.functionErrors),
+      ...(this.fullRebuildExecutionFailed ? [this.fullRebuildExecutionFailed] : []),
     ];
   }
 }

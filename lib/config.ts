@@ -7,8 +7,9 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { FULL_REBUILD_MIN_MEMORY_MIB } from '../functions/commons/constants.ts';
+import { FULL_REBUILD_MIN_MEMORY_MIB, MAX_FULL_REBUILD_PARTITIONS } from '../functions/commons/constants.ts';
 import type { DailyTime, FifoLedgerStackProps } from './fifo-ledger-stack.ts';
+import { INLINE_MAP_MAX_CONCURRENCY } from './full-rebuild-state-machine.ts';
 
 /** `-c key=value` gives text; cdk.json gives JSON types. Both are accepted. */
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -138,6 +139,10 @@ export const contextSchema = z.strictObject({
   logRetentionDays: retentionDays.default(30),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   fullRebuildMemoryMiB: int(FULL_REBUILD_MIN_MEMORY_MIB, 10240).default(1024),
+  /** Above 1: the nightly schedule starts the partitioned rebuild's state machine. */
+  fullRebuildPartitions: int(1, MAX_FULL_REBUILD_PARTITIONS).default(1),
+  /** Partitions the state machine runs at once (an inline Map runs at most 40). */
+  fullRebuildMaxConcurrency: int(1, INLINE_MAP_MAX_CONCURRENCY).default(4),
   freshnessLagThresholdMinutes: int(1, 1440).default(15),
   freshnessEvaluationPeriods: int(1, 288).default(3),
   fullRebuildMaxAgeHours: int(1, 168).default(26),
@@ -281,6 +286,8 @@ export function parseConfig(context: Record<string, unknown>, now: Date = new Da
       logRetention: c.logRetentionDays as logs.RetentionDays,
       logLevel: c.logLevel,
       fullRebuildMemorySize: c.fullRebuildMemoryMiB,
+      fullRebuildPartitions: c.fullRebuildPartitions,
+      fullRebuildMaxConcurrency: c.fullRebuildMaxConcurrency,
       freshnessLagThreshold: Duration.minutes(c.freshnessLagThresholdMinutes),
       freshnessEvaluationPeriods: c.freshnessEvaluationPeriods,
       fullRebuildMaxAge: Duration.hours(c.fullRebuildMaxAgeHours),

@@ -1,8 +1,9 @@
 /**
  * The fifo-ledger deployment: the database (new or existing), the functions' two database
- * logins and their secrets, the four functions, the EventBridge Scheduler schedules (one role
- * each), the failure queue, the alarms, and the deploy-time migration trigger, which also
- * creates the logins. Configuration arrives as typed props (bin/app.ts parses it).
+ * logins and their secrets, the four functions, the partitioned rebuild's state machine, the
+ * EventBridge Scheduler schedules (one role each), the failure queue, the alarms, and the
+ * deploy-time migration trigger, which also creates the logins. Configuration arrives as typed
+ * props (bin/app.ts parses it).
  */
 import {
   CfnOutput,
@@ -23,12 +24,14 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import {
   ENV,
   FULL_REBUILD_MIN_MEMORY_MIB,
   FULL_REBUILD_NODE_FLAGS,
+  MAX_FULL_REBUILD_PARTITIONS,
   SCHEDULED_TIME_FIELD,
 } from '../functions/commons/constants.ts';
 import { LOGIN_SECRET_ENV } from '../shared/db/logins.ts';
@@ -37,6 +40,7 @@ import { FifoDashboard } from './dashboard.ts';
 import { ExistingDatabase, NewDatabase } from './database.ts';
 import { ServiceEndpoints } from './endpoints.ts';
 import { FifoFunction } from './fifo-function.ts';
+import { FullRebuildStateMachine, INLINE_MAP_MAX_CONCURRENCY } from './full-rebuild-state-machine.ts';
 import { DatabaseLogins } from './logins.ts';
 
 /** A time of day on the schedules' clock. */
@@ -216,6 +220,21 @@ export interface FifoLedgerStackProps extends StackProps {
    */
   readonly fullRebuildMemorySize?: number;
   /**
+   * Partitions of the nightly rebuild (README, "Partitioned nightly rebuild on AWS"). Above 1,
+   * the nightly schedule starts the state machine, which plans this many partitions and runs
+   * each in its own invocation; at 1 it invokes the function, which rebuilds in one process.
+   * 1 to MAX_FULL_REBUILD_PARTITIONS (256).
+   * @default 1
+   */
+  readonly fullRebuildPartitions?: number;
+  /**
+   * How many partitions the state machine runs at once (its Map's MaxConcurrency), 1 to 40.
+   * With reserved writer concurrency, the full-rebuild function reserves this many when
+   * fullRebuildPartitions is above 1.
+   * @default 4
+   */
+  readonly fullRebuildMaxConcurrency?: number;
+  /**
    * Freshness alarm threshold: the age of the oldest unprocessed change.
    * @default Duration.minutes(15)
    */
@@ -267,11 +286,16 @@ export class FifoLedgerStack extends Stack {
   public readonly fullRebuild: FifoFunction;
   public readonly report: FifoFunction;
   public readonly migrate: FifoFunction;
+  /** The partitioned rebuild: plan, a Map over the partitions, finish. */
+  public readonly fullRebuildStateMachine: FullRebuildStateMachine;
   public readonly failureQueue: sqs.Queue;
   public readonly alarms: FifoAlarms;
   public readonly dashboard: FifoDashboard;
   public readonly schedules: Record<'incremental' | 'fullRebuild' | 'report', scheduler.Schedule>;
-  /** Each schedule's own role: it can invoke its one function and dead-letter to the failure queue. */
+  /**
+   * Each schedule's own role: it can invoke its one function (or start the rebuild's state
+   * machine) and dead-letter to the failure queue.
+   */
   public readonly schedulerRoles: Record<'incremental' | 'fullRebuild' | 'report', iam.Role>;
 
   constructor(scope: Construct, id: string, props: FifoLedgerStackProps) {
@@ -291,6 +315,22 @@ export class FifoLedgerStack extends Stack {
       throw new Error(
         `fullRebuildMemorySize must be at least ${FULL_REBUILD_MIN_MEMORY_MIB} MiB for the rebuild's heap limits ` +
           `(${FULL_REBUILD_NODE_FLAGS.join(' ')}), got ${fullRebuildMemory}`,
+      );
+    }
+    const partitions = props.fullRebuildPartitions ?? 1;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_FULL_REBUILD_PARTITIONS) {
+      throw new Error(
+        `fullRebuildPartitions must be a whole number from 1 to ${MAX_FULL_REBUILD_PARTITIONS}, got ${partitions}`,
+      );
+    }
+    const maxConcurrency = props.fullRebuildMaxConcurrency ?? 4;
+    if (
+      !Number.isInteger(maxConcurrency) ||
+      maxConcurrency < 1 ||
+      maxConcurrency > INLINE_MAP_MAX_CONCURRENCY
+    ) {
+      throw new Error(
+        `fullRebuildMaxConcurrency must be a whole number from 1 to ${INLINE_MAP_MAX_CONCURRENCY}, got ${maxConcurrency}`,
       );
     }
 
@@ -439,6 +479,10 @@ export class FifoLedgerStack extends Stack {
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
     };
     const writerConcurrency = (props.reserveWriterConcurrency ?? true) ? 1 : undefined;
+    // A partitioned rebuild runs up to maxConcurrency invocations at once; what keeps two runs
+    // apart is then the database (shared/jobs/partitions), not the reservation.
+    const fullRebuildConcurrency =
+      writerConcurrency === undefined ? undefined : partitions > 1 ? maxConcurrency : writerConcurrency;
 
     this.incremental = new FifoFunction(this, 'Incremental', {
       ...common,
@@ -455,15 +499,20 @@ export class FifoLedgerStack extends Stack {
       retryAttempts: 0,
       onFailure,
     });
+    const fullRebuildTimeout = Duration.minutes(15);
     this.fullRebuild = new FifoFunction(this, 'FullRebuild', {
       ...common,
       functionName: 'full-rebuild',
       description: 'fifo-ledger: nightly full rebuild and drift check',
-      timeout: Duration.minutes(15),
+      timeout: fullRebuildTimeout,
       memorySize: fullRebuildMemory,
       nodeFlags: FULL_REBUILD_NODE_FLAGS,
-      environment: { ...environment, [ENV.dbSecretArn]: logins.jobSecret.secretArn },
-      reservedConcurrentExecutions: writerConcurrency,
+      environment: {
+        ...environment,
+        [ENV.dbSecretArn]: logins.jobSecret.secretArn,
+        [ENV.fullRebuildPartitions]: String(partitions),
+      },
+      reservedConcurrentExecutions: fullRebuildConcurrency,
       maxEventAge: Duration.hours(1),
       retryAttempts: 1,
       onFailure,
@@ -541,45 +590,80 @@ export class FifoLedgerStack extends Stack {
     // upgrade) only once the migration has made the logins; new code also meets its schema.
     for (const fn of [this.incremental, this.fullRebuild, this.report]) fn.node.addDependency(migration);
 
+    // --- partitioned full rebuild ----------------------------------------------------
+    // Built whatever the partition count, so that a partitioned run can also be started by
+    // hand; the nightly schedule starts it when fullRebuildPartitions is above 1.
+    this.fullRebuildStateMachine = new FullRebuildStateMachine(this, 'FullRebuildStateMachine', {
+      fullRebuild: this.fullRebuild,
+      // Never more partitions at once than the function may run: the others would be throttled.
+      maxConcurrency: fullRebuildConcurrency ?? maxConcurrency,
+      invocationTimeout: fullRebuildTimeout.plus(Duration.minutes(1)),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    const stateMachineRole = this.fullRebuildStateMachine.stateMachine.role;
+    Validations.of(stateMachineRole).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.fullRebuild.node.defaultChild as CfnResource)}.Arn>:*]`,
+        reason:
+          'LambdaInvoke grants lambda:InvokeFunction on the full-rebuild function and its versions and ' +
+          'aliases (ARN:*); the state machine invokes that one function only.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Step Functions needs the CloudWatch Logs delivery actions (CreateLogDelivery and the like) and ' +
+          'X-Ray PutTraceSegments on "*": these actions take no resource ARN.',
+      },
+    );
+
     // --- schedules ------------------------------------------------------------------
-    // One role per schedule; LambdaInvoke grants it lambda:InvokeFunction on its one function.
+    // One role per schedule; LambdaInvoke grants it lambda:InvokeFunction on its one function,
+    // StepFunctionsStartExecution states:StartExecution on its one state machine.
     const daily = (time: DailyTime) =>
       scheduler.ScheduleExpression.cron({ minute: String(time.minute), hour: String(time.hour), timeZone });
     const schedule = (
       id: string,
-      fn: FifoFunction,
+      target: FifoFunction | sfn.IStateMachine,
       expression: scheduler.ScheduleExpression,
       description: string,
     ) => {
+      const isFunction = target instanceof FifoFunction;
       const schedulerRole = new iam.Role(this, `${id}Role`, {
         assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
           conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
         }),
-        description: `EventBridge Scheduler: ${description}: invoke it, dead-letter to the failure queue`,
+        description: `EventBridge Scheduler: ${description}: ${isFunction ? 'invoke it' : 'start its state machine'}, dead-letter to the failure queue`,
       });
+      const delivery: targets.ScheduleTargetBaseProps = {
+        role: schedulerRole,
+        input: scheduleInput(),
+        // Scheduler retries only failed deliveries (the invocation is asynchronous, and so is
+        // the start of an execution); an undeliverable tick lands in the failure queue.
+        retryAttempts: 2,
+        maxEventAge:
+          target === this.incremental
+            ? Duration.minutes(Math.max(1, intervalMinutes - 1))
+            : Duration.hours(1),
+        deadLetterQueue: this.failureQueue,
+      };
       const created = new scheduler.Schedule(this, id, {
         schedule: expression,
         description,
         enabled: schedulesEnabled,
-        target: new targets.LambdaInvoke(fn, {
-          role: schedulerRole,
-          input: scheduleInput(),
-          // Scheduler retries only failed deliveries (the invocation is asynchronous); an
-          // undeliverable tick lands in the failure queue.
-          retryAttempts: 2,
-          maxEventAge:
-            fn === this.incremental ? Duration.minutes(Math.max(1, intervalMinutes - 1)) : Duration.hours(1),
-          deadLetterQueue: this.failureQueue,
-        }),
+        target: isFunction
+          ? new targets.LambdaInvoke(target, delivery)
+          : new targets.StepFunctionsStartExecution(target, delivery),
       });
       // Runs start only once the schema exists.
       created.node.addDependency(migration);
-      Validations.of(schedulerRole).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`,
-        reason:
-          'LambdaInvoke grants lambda:InvokeFunction on the function and its versions and aliases ' +
-          '(ARN:*); the role belongs to this one schedule and can invoke this one function only.',
-      });
+      if (isFunction) {
+        Validations.of(schedulerRole).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(target.node.defaultChild as CfnResource)}.Arn>:*]`,
+          reason:
+            'LambdaInvoke grants lambda:InvokeFunction on the function and its versions and aliases ' +
+            '(ARN:*); the role belongs to this one schedule and can invoke this one function only.',
+        });
+      }
       return { schedule: created, role: schedulerRole };
     };
     const scheduled = {
@@ -591,7 +675,7 @@ export class FifoLedgerStack extends Stack {
       ),
       fullRebuild: schedule(
         'FullRebuildSchedule',
-        this.fullRebuild,
+        partitions > 1 ? this.fullRebuildStateMachine.stateMachine : this.fullRebuild,
         daily(props.fullRebuildTime ?? { hour: 2, minute: 30 }),
         'fifo-ledger nightly full rebuild',
       ),
@@ -618,6 +702,7 @@ export class FifoLedgerStack extends Stack {
     this.alarms = new FifoAlarms(this, 'Alarms', {
       deployment,
       functions: { Incremental: this.incremental, FullRebuild: this.fullRebuild, Report: this.report },
+      fullRebuildStateMachine: this.fullRebuildStateMachine.stateMachine,
       failureQueue: this.failureQueue,
       email: props.alarmEmail,
       schedulesEnabled,
@@ -642,6 +727,10 @@ export class FifoLedgerStack extends Stack {
     new CfnOutput(this, 'FullRebuildFunctionName', { value: this.fullRebuild.functionName });
     new CfnOutput(this, 'ReportFunctionName', { value: this.report.functionName });
     new CfnOutput(this, 'MigrateFunctionName', { value: this.migrate.functionName });
+    new CfnOutput(this, 'FullRebuildStateMachineArn', {
+      description: 'The partitioned full rebuild (plan, partitions, finish)',
+      value: this.fullRebuildStateMachine.stateMachine.stateMachineArn,
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'DashboardUrl', { value: this.dashboard.url });
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });

@@ -5,4 +5,5 @@ export * from './database.ts';
 export * from './endpoints.ts';
 export * from './fifo-function.ts';
 export * from './fifo-ledger-stack.ts';
+export * from './full-rebuild-state-machine.ts';
 export * from './logins.ts';

@@ -121,6 +121,11 @@ export const ENV = {
    */
   fullRebuildLockWaitSeconds: 'FIFO_FULL_REBUILD_LOCK_WAIT_SECONDS',
   /**
+   * How many partitions a partitioned rebuild's plan splits the symbols into when its event
+   * names none (README, "Partitioned nightly rebuild on AWS"). @default 1
+   */
+  fullRebuildPartitions: 'FIFO_FULL_REBUILD_PARTITIONS',
+  /**
    * The session limits of the function's database connections, in milliseconds (shared/db/pool.ts
    * SessionLimits). FifoFunction sizes them to the function's timeout (sessionLimitsFor).
    */
@@ -143,6 +148,12 @@ export const ENV = {
   /** Length of the report's window in hours. */
   reportWindowHours: 'REPORT_WINDOW_HOURS',
 } as const;
+
+/**
+ * The most partitions a partitioned rebuild may have: the plan's list of them is the state
+ * machine's Map input, and stays far below Step Functions' 256 KiB payload limit.
+ */
+export const MAX_FULL_REBUILD_PARTITIONS = 256;
 
 /** An incremental run holds the lock for seconds; five minutes covers a long replay. */
 export const DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS = 300;

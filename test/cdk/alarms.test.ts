@@ -86,7 +86,7 @@ describe('alarm topic policy', () => {
     const actions = resources.map((a) => [a.Properties.AlarmActions, a.Properties.OKActions]);
 
     // Assess
-    expect(resources.length).toBe(7);
+    expect(resources.length).toBe(8);
     for (const [onAlarm, onOk] of actions) {
       expect(onAlarm).toEqual([topicRef]);
       expect(onOk).toEqual([topicRef]);
@@ -133,7 +133,7 @@ describe('alarm runbook', () => {
     }));
 
     // Assess
-    expect(links.length).toBe(7);
+    expect(links.length).toBe(8);
     for (const link of links) {
       expect(link.anchor, `${link.alarm} has no runbook link`).toBeDefined();
       expect(anchors.has(link.anchor!), `${link.alarm} links #${link.anchor}, not a heading`).toBe(true);

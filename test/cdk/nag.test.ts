@@ -19,6 +19,11 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     createVpcEndpoints: 'false',
     reserveWriterConcurrency: 'false',
   },
+  'new database, partitioned nightly rebuild': {
+    ...NEW_DATABASE_CONTEXT,
+    fullRebuildPartitions: '8',
+    fullRebuildMaxConcurrency: '3',
+  },
 };
 
 interface Acknowledgement {
