@@ -157,9 +157,11 @@ export const embeddedNote = (description: string) =>
  * (fifo_versions) or holds allocations another program wrote.
  */
 export async function assertVersionExists(db: CliDatabase, version: number): Promise<void> {
-  const { listKnownVersions } = await healthReads();
+  const { beingBuiltText, listKnownVersions, versionBeingBuilt } = await healthReads();
   const known = await listKnownVersions(db.pool);
   if (known.includes(version)) return;
+  const building = await versionBeingBuilt(db.pool, version);
+  if (building?.runId) throw new CliError(beingBuiltText(version, building));
   throw new CliError(
     `version ${version} was never built in ${db.description}; versions that exist: ` +
       `${known.length ? known.join(', ') : 'none'} (build it with: fifo full --version ${version})`,

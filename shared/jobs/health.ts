@@ -228,7 +228,45 @@ export async function listKnownVersions(db: pg.Pool | pg.ClientBase): Promise<nu
      )
      SELECT v FROM a WHERE v IS NOT NULL
      UNION SELECT allocation_version FROM fifo_versions
+     EXCEPT SELECT allocation_version FROM fifo_versions WHERE last_full_at IS NULL
      ORDER BY 1`,
   );
   return rows.map((r) => Number(r.v));
+}
+
+/**
+ * Whether a version is being built: registered, with no full rebuild completed yet. Its rows,
+ * if any, are a partitioned run's partitions that have committed: not the version yet, and
+ * not shown until the run's finish (README, "Partitioned rebuild").
+ */
+export async function versionBeingBuilt(
+  db: pg.Pool | pg.ClientBase,
+  version: number,
+): Promise<{ runId: string | null; completed: number; partitions: number } | null> {
+  const { rows } = await db.query<{
+    run_id: string | null;
+    completed: number | null;
+    partitions: number | null;
+  }>(
+    `SELECT r.run_id::text, r.partitions,
+       (SELECT count(*)::int FROM fifo_rebuild_partitions p WHERE p.run_id = r.run_id AND p.status = 'completed') AS completed
+     FROM fifo_versions v
+     LEFT JOIN LATERAL (SELECT * FROM fifo_rebuild_runs r WHERE r.allocation_version = v.allocation_version
+                        AND r.status = 'open' ORDER BY planned_at DESC LIMIT 1) r ON true
+     WHERE v.allocation_version = $1 AND v.last_full_at IS NULL`,
+    [version],
+  );
+  const row = rows[0];
+  return row ? { runId: row.run_id, completed: row.completed ?? 0, partitions: row.partitions ?? 0 } : null;
+}
+
+/** One line saying a version is being built and what makes it visible. */
+export function beingBuiltText(
+  version: number,
+  building: NonNullable<Awaited<ReturnType<typeof versionBeingBuilt>>>,
+): string {
+  return building.runId
+    ? `version ${version} is being built by partitioned run ${building.runId} (${building.completed} of ` +
+        `${building.partitions} partitions completed); it is shown once fifo full --finish ${building.runId} succeeds`
+    : `version ${version} has no completed full rebuild yet; it is shown once one completes (fifo full --version ${version})`;
 }

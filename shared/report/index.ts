@@ -33,7 +33,8 @@
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Database } from '../db/pool.ts';
-import { type JobLogger, silentLogger } from '../jobs/context.ts';
+import { ConfigError, type JobLogger, silentLogger } from '../jobs/context.ts';
+import { beingBuiltText, versionBeingBuilt } from '../jobs/health.ts';
 import { DEFAULT_SUBJECT_PREFIX, type ReportSettings } from './config.ts';
 import { subjectLine } from './copy.ts';
 import { buildReportModel, type ReportModel } from './model.ts';
@@ -108,6 +109,8 @@ export const REPORT_FILES = { html: 'report.html', text: 'report.txt', csv: 'rep
 export async function runDailyReport(db: Database, options: DailyReportOptions): Promise<DailyReport> {
   const logger = options.logger ?? silentLogger;
   const started = Date.now();
+  const building = await versionBeingBuilt(db.pool, options.version);
+  if (building) throw new ConfigError(beingBuiltText(options.version, building));
   const model = await buildReportModel(db, {
     version: options.version,
     hours: options.hours,
