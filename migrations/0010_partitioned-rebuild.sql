@@ -14,7 +14,7 @@
 CREATE TABLE IF NOT EXISTS fifo_rebuild_runs (
   run_id uuid PRIMARY KEY,
   allocation_version integer NOT NULL,
-  partitions integer NOT NULL CHECK (partitions >= 1),
+  partitions integer NOT NULL,
   dry_run boolean NOT NULL DEFAULT false,
   -- Whether the version stored nothing when planned: its partitions' rows are then no drift.
   first_build boolean NOT NULL DEFAULT false,
@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS fifo_rebuild_runs (
 CREATE INDEX IF NOT EXISTS fifo_rebuild_runs_open_idx ON fifo_rebuild_runs (allocation_version) WHERE status = 'open';
 
 CREATE TABLE IF NOT EXISTS fifo_rebuild_partitions (
-  run_id uuid NOT NULL REFERENCES fifo_rebuild_runs (run_id) ON DELETE CASCADE,
+  -- fifo_rebuild_runs.run_id
+  run_id uuid NOT NULL,
   partition integer NOT NULL CHECK (partition >= 0),
   symbols varchar[] NOT NULL,
   trades bigint NOT NULL,

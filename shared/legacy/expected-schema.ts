@@ -16,6 +16,7 @@ export const MIGRATIONS = {
   rowUpdateCapture: '0007_row-update-capture',
   botCoexistence: '0008_bot-coexistence',
   security: '0009_security',
+  partitionedRebuild: '0010_partitioned-rebuild',
 } as const;
 
 export type MigrationName = (typeof MIGRATIONS)[keyof typeof MIGRATIONS];
@@ -563,6 +564,72 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       col('recorded_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
     ],
   },
+  {
+    name: 'fifo_rebuild_runs',
+    migration: MIGRATIONS.partitionedRebuild,
+    mayExist: false,
+    role: "fifo-ledger's: the partitioned full rebuilds, planned and finished",
+    inserts: true,
+    identities: [['run_id']],
+    columns: [
+      col('run_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('partitions', 'integer', { required: true, value: 'count', insert: 'always' }),
+      col('dry_run', 'boolean', { required: true, value: 'boolean', insert: 'always' }),
+      col('first_build', 'boolean', { required: true, value: 'boolean', insert: 'always' }),
+      col('triggered_by', 'text', { required: true, value: 'text', insert: 'always' }),
+      col('planned_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('finished_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('status', 'text', {
+        required: true,
+        value: 'text',
+        insert: 'omitted',
+        values: ['open', 'completed', 'abandoned'],
+      }),
+      col('log_id', 'bigint', { required: true, value: 'integer', insert: 'omitted' }),
+    ],
+  },
+  {
+    name: 'fifo_rebuild_partitions',
+    migration: MIGRATIONS.partitionedRebuild,
+    mayExist: false,
+    role: "fifo-ledger's: each partition of a partitioned rebuild, its lease and its figures",
+    inserts: true,
+    identities: [['run_id', 'partition']],
+    columns: [
+      col('run_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
+      col('partition', 'integer', { required: true, value: 'count', insert: 'always', sign: COUNT }),
+      col('symbols', `${VARCHAR}[]`, { required: true, value: 'symbols', insert: 'always' }),
+      col('trades', 'bigint', { required: true, value: 'count', insert: 'always', sign: COUNT }),
+      col('status', 'text', {
+        required: true,
+        value: 'text',
+        insert: 'omitted',
+        values: ['pending', 'running', 'completed'],
+      }),
+      col('holder', 'text', { required: true, value: 'text', insert: 'omitted' }),
+      col('backend_pid', 'integer', { required: true, value: 'integer', insert: 'omitted' }),
+      col('lease_expires_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('heartbeat_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+      col('attempts', 'integer', { required: true, value: 'count', insert: 'omitted' }),
+      col('last_error', 'text', { required: true, value: 'text', insert: 'omitted' }),
+      col('result', 'jsonb', { required: true, value: 'jsonb', insert: 'omitted' }),
+      col('completed_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
+    ],
+  },
+  {
+    name: 'fifo_symbol_locks',
+    migration: MIGRATIONS.partitionedRebuild,
+    mayExist: false,
+    role: "fifo-ledger's: one row per symbol, locked by the transaction that writes the symbol",
+    inserts: true,
+    identities: [['allocation_version', 'symbol']],
+    conflictKeys: [['allocation_version', 'symbol']],
+    columns: [
+      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
+      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
+    ],
+  },
 ];
 
 export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [
@@ -609,6 +676,12 @@ export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [
     table: 'fifo_computation_log',
     migration: MIGRATIONS.fifoTables,
     definition: '(allocation_version, computation_mode, computation_start DESC)',
+  },
+  {
+    name: 'fifo_rebuild_runs_open_idx',
+    table: 'fifo_rebuild_runs',
+    migration: MIGRATIONS.partitionedRebuild,
+    definition: "(allocation_version) WHERE status = 'open'",
   },
   {
     name: 'fifo_computation_log_ledger_runs_idx',
@@ -844,6 +917,16 @@ export const MIGRATION_EFFECTS: Readonly<
       action: 'create',
       detail:
         "NOLOGIN role the report runs as: SELECT on trade_records, fifo_trade_source and fifo-ledger's tables",
+    },
+  ],
+  '0010_partitioned-rebuild': [
+    {
+      kind: 'grant',
+      name: 'fifo_ledger_writer, fifo_ledger_reader',
+      action: 'grant',
+      detail:
+        'read and write on fifo_rebuild_runs, fifo_rebuild_partitions and fifo_symbol_locks for the jobs, read on ' +
+        'the runs and partitions for the report (when the roles exist)',
     },
   ],
   '0006_fill-rows': [

@@ -296,8 +296,9 @@ describe.skipIf(needsServer)('database logins: migrate as the owner, then each l
     await migrateHandler({}, fakeContext('migrate'));
     await resetContainer();
     const job = await connectAs(JOB);
-    // migrations/0005_job-role.sql, 0008_bot-coexistence.sql, 0009_security.sql.
+    // migrations/0005_job-role.sql, 0008_bot-coexistence.sql, 0009_security.sql, 0010_partitioned-rebuild.sql.
     const readWrite = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+    const noDelete = ['SELECT', 'INSERT', 'UPDATE'];
     const expected: Record<string, string[]> = {
       trade_records: ['SELECT'],
       fifo_trade_source: ['SELECT'],
@@ -308,7 +309,10 @@ describe.skipIf(needsServer)('database logins: migrate as the owner, then each l
       fifo_rejected_trades: readWrite,
       fifo_trade_changes: readWrite,
       fifo_mirror_writes: readWrite,
-      fifo_computation_log: ['SELECT', 'INSERT', 'UPDATE'],
+      fifo_computation_log: noDelete,
+      fifo_rebuild_runs: noDelete,
+      fifo_rebuild_partitions: noDelete,
+      fifo_symbol_locks: noDelete,
     };
     const { rows } = await suite.db.pool.query<{ name: string; privileges: string[] }>(
       `SELECT c.relname AS name,
