@@ -66,23 +66,14 @@ export async function deleteAllocationsById(client: pg.ClientBase, ids: readonly
   await client.query('DELETE FROM fifo_allocations WHERE id = ANY($1::bigint[])', [ids]);
 }
 
-/** Deletes every allocation of a symbol in a version (the symbol has no trades any more). */
-export async function deleteSymbolAllocations(
-  client: pg.ClientBase,
-  version: number,
-  symbol: string,
-): Promise<number> {
-  const { rowCount } = await client.query(
-    'DELETE FROM fifo_allocations WHERE allocation_version = $1 AND symbol = $2',
-    [version, symbol],
-  );
-  return rowCount ?? 0;
-}
-
 /**
  * Removes the allocations of a symbol's sells at or after `fromTime` and gives their slices
  * back to the lots they came from (lots bought before `fromTime`; later lots are rebuilt).
- * Exact: the stored slices are added back as they were taken.
+ * This is the only place slices are given back. It is exact by FIFO rule 4 (README, "The FIFO
+ * rules": a lot's remaining cost plus the cost bases of its slices is its total cost, and its
+ * remaining size plus the slices' sizes its size): adding the stored slices back gives the lot
+ * exactly the state it had before they were taken, to the stored quantum, so the replay that
+ * follows continues as if from that point. test/db/incremental-equals-full.test.ts holds it.
  */
 export async function removeAllocationsFrom(
   client: pg.ClientBase,
