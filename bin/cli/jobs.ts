@@ -99,6 +99,7 @@ export function incrementalJson(r: IncrementalResult) {
     symbols_appended: r.symbolsAppended,
     changes_consumed: r.changesConsumed,
     mirrors_restored: r.mirrorsRestored,
+    symbols_deferred: r.symbolsDeferred,
     allocations_created: r.allocationsCreated,
     allocations_removed: r.allocationsRemoved,
     rejected_trades: r.rejectedTrades,
@@ -321,7 +322,8 @@ function incrementalText(r: IncrementalResult): string {
   return (
     `${r.tradesProcessed} trades processed, ${r.symbolsAppended} symbols appended, ` +
     `${r.symbolsReplayed} replayed, ${r.changesConsumed} changes consumed` +
-    `${r.mirrorsRestored ? `, ${r.mirrorsRestored} remaining_size mirrors put back` : ''}; ${r.durationMs} ms`
+    `${r.mirrorsRestored ? `, ${r.mirrorsRestored} remaining_size mirrors put back` : ''}` +
+    `${r.symbolsDeferred ? `, ${plural(r.symbolsDeferred, 'symbol')} held by a partitioned rebuild left for the next run` : ''}; ${r.durationMs} ms`
   );
 }
 

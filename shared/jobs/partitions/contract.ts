@@ -73,4 +73,6 @@ export interface FinishResult extends FullRebuildResult {
     /** 0-based indexes of the partitions that did not complete: rerun these, then finish again. */
     readonly unfinished: readonly number[];
   };
+  /** Why the run is logged failed (status 'failed'): the log row's error message. */
+  readonly error?: string;
 }

@@ -62,6 +62,8 @@ export async function finishPartitionedRebuild(db: Database, options: FinishOpti
     };
     const failed = unfinished.length > 0 || options.failure !== undefined;
     let logId: string | null = null;
+    // Returned, not logged: the caller says it once (the CLI's line, the handler's result).
+    let failure: string | undefined;
     if (failed) {
       const why = [
         unfinished.length > 0
@@ -80,7 +82,7 @@ export async function finishPartitionedRebuild(db: Database, options: FinishOpti
         await updateRun(client, logId, sum.counts, { status: 'failed', error: message });
       }
       await client.query('COMMIT');
-      logger.error('partitioned full rebuild failed', { runId, version, unfinished, error: message });
+      failure = message;
     } else {
       const covered = parts.flatMap((p) => p.symbols);
       if (!dryRun) {
@@ -130,6 +132,7 @@ export async function finishPartitionedRebuild(db: Database, options: FinishOpti
       pendingApplied: pendingApplied(sum),
       realizedPnlUsd: c.totalPnl,
       partitions: { total: parts.length, completed: parts.length - unfinished.length, unfinished },
+      ...(failure ? { error: failure } : {}),
     };
     if (!failed) {
       (result.drift.rows > 0 ? logger.warn : logger.info).call(logger, 'partitioned full rebuild completed', {
