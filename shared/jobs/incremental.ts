@@ -36,6 +36,7 @@ import { appendAll } from '../util/append.ts';
 import { ConfigError, type JobOptions, silentLogger } from './context.ts';
 import { type FullRebuildResult, fullRebuildLocked } from './full-rebuild.ts';
 import type { RunOutcome } from './outcome.ts';
+import { assertVersionIsOurs } from './ownership.ts';
 import { openPartitionedRun } from './partitions/runs.ts';
 import { lockFreeSymbols } from './partitions/symbol-locks.ts';
 import { SymbolStep } from './symbol-step.ts';
@@ -78,6 +79,8 @@ export async function runIncremental(db: Database, options: IncrementalOptions):
     db,
     { ...options, mode: 'incremental' },
     async (client) => {
+      // Before anything is said or done: a version that is not fifo-ledger's is refused.
+      await assertVersionIsOurs(client, options.version, options.takeOverVersion ?? false, logger);
       if ((await lastFullRebuild(client, options.version)) === null) {
         const building = await openPartitionedRun(client, options.version);
         if (building !== null) {
