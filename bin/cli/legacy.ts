@@ -5,8 +5,8 @@
  *                                                        (`fifo adopt` and `fifo adopt --check` too)
  *   fifo legacy archive [--json]                         legacy PnL columns -> archive, then NULL
  *   fifo legacy restore [--json]                         archived values back where NULL
- *   fifo reconcile [--hours N | --all] [--version N] [--limit N] [--json]
- *   fifo compare --versions A,B [--limit N] [--json]
+ *   fifo reconcile [--hours N | --all] [--version N] [--limit N] [--exact] [--json]
+ *   fifo compare --versions A,B [--limit N] [--exact] [--json]
  *   fifo prune --keep N [--active N] [--dry-run] [--json]
  */
 import { type Command, Option } from 'commander';
@@ -17,6 +17,7 @@ import { assertVersionExists } from './jobs.ts';
 import {
   cliVersion,
   DATABASE_ENVIRONMENT,
+  exactOption,
   jsonOption,
   optionWithDefault,
   snakeKeys,
@@ -168,9 +169,17 @@ export function registerLegacyCommands(program: Command): void {
           '50',
         ),
       )
+      .addOption(exactOption())
       .addOption(jsonOption())
       .action(
-        async (opts: { hours?: string; all?: boolean; version?: string; limit?: string; json?: boolean }) => {
+        async (opts: {
+          hours?: string;
+          all?: boolean;
+          version?: string;
+          limit?: string;
+          exact?: boolean;
+          json?: boolean;
+        }) => {
           if (opts.all && opts.hours !== undefined) throw new CliError('give --hours or --all, not both');
           const version = cliVersion(opts.version);
           const hours = opts.all
@@ -188,7 +197,7 @@ export function registerLegacyCommands(program: Command): void {
               const result = await withConnection(db, (client) =>
                 operatorErrors(() => reconcileLegacy(client, { version, hours })),
               );
-              print(opts.json ?? false, result, () => reconciliationText(result, limit));
+              print(opts.json ?? false, result, () => reconciliationText(result, limit, opts.exact ?? false));
             },
             { quiet: opts.json },
           );
@@ -203,8 +212,9 @@ export function registerLegacyCommands(program: Command): void {
       .description('compare two allocation versions per sell and in total (the parallel run)')
       .requiredOption('--versions <A,B>', 'the two versions, e.g. 2,3')
       .addOption(optionWithDefault('--limit <N>', 'differing sells to list', '20'))
+      .addOption(exactOption())
       .addOption(jsonOption())
-      .action(async (opts: { versions: string; limit?: string; json?: boolean }) => {
+      .action(async (opts: { versions: string; limit?: string; exact?: boolean; json?: boolean }) => {
         const [a, b] = parseVersions(opts.versions);
         const limit = opts.limit === undefined ? 20 : wholeNumber('--limit', opts.limit, 0);
         await withDatabase(
@@ -219,7 +229,7 @@ export function registerLegacyCommands(program: Command): void {
             const result = await withConnection(db, (client) =>
               operatorErrors(() => compareVersions(client, a, b, { limit })),
             );
-            print(opts.json ?? false, result, () => comparisonText(result));
+            print(opts.json ?? false, result, () => comparisonText(result, opts.exact ?? false));
           },
           { quiet: opts.json },
         );

@@ -1,4 +1,9 @@
-/** Plain-text renderings of the adoption commands' results, for the CLI's stdout. */
+/**
+ * Plain-text renderings of the adoption commands' results, for the CLI's stdout. Amounts show
+ * 2 decimals with thousands separators unless `exact` (the CLI's --exact), as in every text
+ * output (README.md, "When something looks wrong"); JSON keeps them exact.
+ */
+import { money, signedMoney } from '../report/format.ts';
 import type { ArchiveResult, RestoreResult } from './archive.ts';
 import type { LegacyPnlRow, Reconciliation } from './reconcile.ts';
 import type { PruneResult, StoredVersion, VersionComparison } from './versions.ts';
@@ -57,25 +62,36 @@ export function restoreText(r: RestoreResult): string {
   return `${out.join('\n')}\n`;
 }
 
-const signed = (t: string) => (t.startsWith('-') || t === '0' ? t : `+${t}`);
+/** How an amount is shown: rounded to 2 decimals (half away from zero), or exact as stored. */
+interface Amounts {
+  readonly usd: (text: string) => string;
+  /** With an explicit sign, for differences: "+1,234.57", "-0.05", "0.00". */
+  readonly signed: (text: string) => string;
+}
 
-function legacyRows(rows: readonly LegacyPnlRow[]): string[] {
+const amountsOf = (exact: boolean): Amounts =>
+  exact
+    ? { usd: (t) => t, signed: (t) => (t.startsWith('-') || t === '0' ? t : `+${t}`) }
+    : { usd: money, signed: signedMoney };
+
+function legacyRows(rows: readonly LegacyPnlRow[], amounts: Amounts): string[] {
   return table(
     ['Sell time (UTC)', 'Symbol', 'Sell', 'Legacy', 'FIFO', 'Difference', 'Source'],
     rows.map((r) => [
       r.sellTime.slice(0, 19).replace('T', ' '),
       r.symbol,
       r.sellOrderId,
-      r.legacyPnl,
-      r.fifoPnl,
-      signed(r.difference),
+      amounts.usd(r.legacyPnl),
+      amounts.usd(r.fifoPnl),
+      amounts.signed(r.difference),
       r.source,
     ]),
     [false, false, false, true, true, true, false],
   );
 }
 
-export function reconciliationText(r: Reconciliation, limit = 50): string {
+export function reconciliationText(r: Reconciliation, limit = 50, exact = false): string {
+  const amounts = amountsOf(exact);
   const window =
     r.window.start === null
       ? `all time to ${r.window.end}`
@@ -87,7 +103,8 @@ export function reconciliationText(r: Reconciliation, limit = 50): string {
     }`,
     `  ${plural(r.rows.length, 'sell')} compared (${r.fromLive} live, ${r.fromArchive} archived), ` +
       `${r.withoutLegacy} without a legacy value, ${r.differing} differing`,
-    `  legacy total ${r.legacyTotal}, FIFO total ${r.fifoTotal}: total difference ${signed(r.totalDifference)} USD`,
+    `  legacy total ${amounts.usd(r.legacyTotal)}, FIFO total ${amounts.usd(r.fifoTotal)}: ` +
+      `total difference ${amounts.signed(r.totalDifference)} USD`,
   ];
   if (r.legacyWithoutFifo.count > 0) {
     out.push(
@@ -99,17 +116,18 @@ export function reconciliationText(r: Reconciliation, limit = 50): string {
   if (r.table.length === 0) out.push('  no sell to compare');
   else {
     const shown = limit > 0 ? r.table.slice(0, limit) : r.table;
-    out.push(...legacyRows(shown));
+    out.push(...legacyRows(shown, amounts));
     if (shown.length < r.table.length)
       out.push(`  ... ${r.table.length - shown.length} more (--limit 0 or --json)`);
   }
   out.push('', `BIGGEST OFFENDERS (top ${r.offenders.length} by |difference|)`);
   if (r.offenders.length === 0) out.push('  none: every compared sell agrees');
-  else out.push(...legacyRows(r.offenders));
+  else out.push(...legacyRows(r.offenders, amounts));
   return `${out.join('\n')}\n`;
 }
 
-export function comparisonText(c: VersionComparison): string {
+export function comparisonText(c: VersionComparison, exact = false): string {
+  const amounts = amountsOf(exact);
   const out = [
     `Version ${c.a.version} vs version ${c.b.version}`,
     ...table(
@@ -119,11 +137,11 @@ export function comparisonText(c: VersionComparison): string {
         String(v.allocations),
         String(v.sells),
         String(v.unmatchedSells),
-        v.realizedPnl,
+        amounts.usd(v.realizedPnl),
       ]),
       [false, true, true, true, true],
     ),
-    `  total difference (${c.b.version} - ${c.a.version}): ${signed(c.totalDifference)} USD`,
+    `  total difference (${c.b.version} - ${c.a.version}): ${amounts.signed(c.totalDifference)} USD`,
     '',
     `Sells: ${c.sells.inBoth} in both (${c.sells.same} the same, ${c.sells.pnlDiffers} with a different PnL, ` +
       `${c.sells.slicesDiffer} with the same PnL from different slices), ${c.sells.onlyInA} only in ${c.a.version}, ` +
@@ -148,9 +166,9 @@ export function comparisonText(c: VersionComparison): string {
           d.sellTime.slice(0, 19).replace('T', ' '),
           d.symbol,
           d.sellOrderId,
-          d.pnlA ?? '-',
-          d.pnlB ?? '-',
-          signed(d.difference),
+          d.pnlA === null ? '-' : amounts.usd(d.pnlA),
+          d.pnlB === null ? '-' : amounts.usd(d.pnlB),
+          amounts.signed(d.difference),
           d.status,
         ]),
         [false, false, false, true, true, true, false],

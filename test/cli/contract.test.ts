@@ -14,7 +14,7 @@ import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { DEFAULT_WINDOW_HOURS } from '../../shared/report/config.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
-import { fifo, loadSchema, nonSnakeKeys, schemaErrors } from './support.ts';
+import { fifo, loadSchema, nonSnakeKeys, oneLineError, schemaErrors } from './support.ts';
 
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const t = (
@@ -127,6 +127,66 @@ describe('replay --format ndjson', () => {
     expect(lines).toEqual(out.allocations);
     const schema = loadSchema('replay');
     for (const line of lines) expect(schemaErrors({ $ref: '#/$defs/allocation' }, line, schema)).toEqual([]);
+  });
+});
+
+describe('replay --json on the --on-unmatched error and --dust paths', () => {
+  // BTC: 1 bought, 1.25 sold (0.25 without a lot); ETH: every sell covered.
+  const CSV = [
+    'order_id,symbol,side,order_time,price,size,fee',
+    'b1,BTC-USD,buy,2026-01-01T09:00:00Z,40000.12,1,4.1',
+    's1,BTC-USD,sell,2026-01-02T09:00:00Z,41000.37,1.25,5.33333333',
+    'e1,ETH-USD,buy,2026-01-01T09:00:00Z,3000,2,1',
+    'e2,ETH-USD,sell,2026-01-03T09:00:00Z,3100.5,0.5,0.25',
+  ];
+  let dir: string;
+  const file = (name: string) => join(dir, name);
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fifo-contract-replay-'));
+    await writeFile(file('uncovered.csv'), `${CSV.join('\n')}\n`);
+    await writeFile(file('covered.csv'), `${CSV.filter((l) => !l.startsWith('s1,')).join('\n')}\n`);
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['--on-unmatched error, every sell covered', 'covered.csv', ['--on-unmatched', 'error'], '0', 0],
+    ['--dust writing off the uncovered 0.25', 'uncovered.csv', ['--dust', 'BTC-USD=0.5'], '0', 1],
+    [
+      '--on-unmatched error with --dust covering the rest',
+      'uncovered.csv',
+      ['--on-unmatched', 'error', '--dust', 'BTC-USD=0.5'],
+      '0',
+      1,
+    ],
+    ['an unmatched row (the default)', 'uncovered.csv', [], '1', 0],
+  ] as const)(
+    '%s: the JSON matches its schema, every key snake_case',
+    async (_, name, options, unmatched, dustLines) => {
+      // Why: these paths write their result through a held temporary file or drop rows; scripts read the same shape.
+      // Act
+      const run = await fifo(['replay', file(name), ...options]);
+
+      // Assess
+      expect(run.code, run.stderr).toBe(0);
+      const value = JSON.parse(run.stdout);
+      expect(schemaErrors(loadSchema('replay'), value)).toEqual([]);
+      expect(nonSnakeKeys(value)).toEqual([]);
+      expect(value.summary.unmatched_sells).toBe(unmatched);
+      const dust = run.stderr.split('\n').filter((l) => l.startsWith('dust written off'));
+      expect(dust).toHaveLength(dustLines);
+    },
+  );
+
+  it('--on-unmatched error on an uncovered sell prints no JSON at all, and one line', async () => {
+    // Why: a script must never parse a partial result as the whole one.
+    // Act
+    const run = await fifo(['replay', file('uncovered.csv'), '--on-unmatched', 'error']);
+
+    // Assess
+    expect(run.stdout).toBe('');
+    expect(oneLineError(run)).toMatch(/sell s1 .*0\.25 of 1\.25/);
   });
 });
 
@@ -292,5 +352,114 @@ describe.skipIf(needsServer)('on a database', () => {
       expect(asJson.run.code).toBe(1);
       expect(asJson.value).toMatchObject({ kind: 'not_found', trade: null });
     });
+  });
+});
+
+describe.skipIf(needsServer)('compare, reconcile and legacy archive, on a database of their own', () => {
+  // Amounts with more than 2 decimals everywhere: prices, sizes and fees of 8, a legacy PnL of 9.
+  let db: TestDatabase;
+  let env: Record<string, string>;
+  const cli = (args: string[]) => fifo(args, env);
+  const json = async (args: string[]) => {
+    const run = await cli(args);
+    return { run, value: JSON.parse(run.stdout) };
+  };
+  /** A difference as text shows it: 2 decimals with an explicit sign, "0.00" unsigned. */
+  const signedText = (exact: string) => {
+    const shown = usdText(exact);
+    return shown === '0.00' || shown.startsWith('-') ? shown : `+${shown}`;
+  };
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await insertTrades(db.pool, [
+      t('b1', 'buy', 300, '0.33333333', '40000.12', '1.23456789'),
+      t('b2', 'buy', 200, '0.5', '41000.77', '2.5'),
+      t('s1', 'sell', 100, '0.6', '42000.33', '3.33333333'),
+      t('s2', 'sell', 50, '0.2', '39000.01', '0.77777777'),
+    ]);
+    await db.pool.query(
+      `UPDATE trade_records SET pnl_usd = CASE order_id WHEN 's1' THEN 1000.123456789 ELSE -7.987654321 END
+       WHERE side = 'sell'`,
+    );
+    await runFullRebuild(db, { version: 1 });
+    await runFullRebuild(db, { version: 2 });
+    // Version 2 differs: one sell's PnL by a fraction of a cent, another sell absent.
+    await db.pool.query(
+      `UPDATE fifo_allocations SET pnl_usd = pnl_usd + 0.12345678 WHERE allocation_version = 2 AND sell_order_id = 's1'`,
+    );
+    await db.pool.query(`DELETE FROM fifo_allocations WHERE allocation_version = 2 AND sell_order_id = 's2'`);
+    env = { DATABASE_URL: db.url };
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('compare --json matches its schema with differing and missing sells, every key snake_case', async () => {
+    // Why: a version that differs is when compare's JSON is read; its differences must hold the documented shape.
+    // Act
+    const { run, value } = await json(['compare', '--versions', '1,2', '--json']);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(schemaErrors(loadSchema('compare'), value)).toEqual([]);
+    expect(nonSnakeKeys(value)).toEqual([]);
+    expect(value.differences.map((d: { status: string }) => d.status).sort()).toEqual([
+      'only_a',
+      'pnl_differs',
+    ]);
+  });
+
+  it('compare text shows amounts with 2 decimals, exact with --exact', async () => {
+    // Why: the text once printed every amount as stored, 8 decimals and more.
+    // Act
+    const [text, exact, asJson] = await Promise.all([
+      cli(['compare', '--versions', '1,2']),
+      cli(['compare', '--versions', '1,2', '--exact']),
+      json(['compare', '--versions', '1,2', '--json']),
+    ]);
+
+    // Assess
+    const c = asJson.value;
+    expect(c.a.realized_pnl).toMatch(/\.\d{3,}$/);
+    expect(text.stdout).not.toMatch(/\d\.\d{3}/);
+    expect(text.stdout).toContain(`total difference (2 - 1): ${signedText(c.total_difference)} USD`);
+    expect(text.stdout).toMatch(new RegExp(`\\s${usdText(c.a.realized_pnl).replace('.', '\\.')}\\n`));
+    expect(exact.stdout).toContain(`total difference (2 - 1): +${c.total_difference} USD`);
+    expect(exact.stdout).toContain(` ${c.a.realized_pnl}\n`);
+  });
+
+  it('reconcile text shows amounts with 2 decimals, exact with --exact', async () => {
+    // Why: the legacy and FIFO totals read as noise with all their decimals; JSON keeps them exact.
+    // Act
+    const [text, exact, asJson] = await Promise.all([
+      cli(['reconcile', '--all']),
+      cli(['reconcile', '--all', '--exact']),
+      json(['reconcile', '--all', '--json']),
+    ]);
+
+    // Assess
+    const r = asJson.value;
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.replace(/\d{2}:\d{2}:\d{2}\.\d+Z/g, '')).not.toMatch(/\d\.\d{3}/);
+    expect(text.stdout).toContain(
+      `legacy total ${usdText(r.legacy_total)}, FIFO total ${usdText(r.fifo_total)}: ` +
+        `total difference ${signedText(r.total_difference)} USD`,
+    );
+    expect(exact.stdout).toContain(
+      `legacy total ${r.legacy_total}, FIFO total ${r.fifo_total}: total difference ${r.total_difference} USD`,
+    );
+    expect(exact.stdout).toContain('1000.123456789');
+  });
+
+  it('legacy archive --json matches its schema, every key snake_case', async () => {
+    // Why: the archive is the step an operator scripts before the columns go; its counts are read by name.
+    // Act: last, since it sets the legacy values NULL
+    const { run, value } = await json(['legacy', 'archive', '--json']);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(schemaErrors(loadSchema('legacy-archive'), value)).toEqual([]);
+    expect(nonSnakeKeys(value)).toEqual([]);
+    expect(value).toMatchObject({ archived_rows: 2, cleared_rows: 2, conflicts: 0 });
   });
 });

@@ -3,13 +3,14 @@
  * replay printed, whether the input fits one sorted run or spills many to disk, for JSON, CSV and
  * NDJSON output; the JSON reader and the CSV writer agree with JSON.parse and csv-stringify.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { csvCell, replay } from '../../bin/cli/replay.ts';
+import { csvCell, IdFilter, replay } from '../../bin/cli/replay.ts';
 import { TradesArrayScanner } from '../../bin/cli/replay-json.ts';
 import {
   ALLOCATION_COLUMNS,
@@ -24,6 +25,7 @@ import {
   unmatchedSellCount,
 } from '../../shared/fifo/index.ts';
 import { generateTrades, type SampleTrade } from '../../shared/sample/generator.ts';
+import { repo } from './support.ts';
 
 /** The replay as it was before it streamed: everything in memory, one JSON.stringify. */
 function reference(rows: SampleTrade[], format: 'json' | 'csv' | 'ndjson', dust = new Map<string, bigint>()) {
@@ -80,6 +82,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   delete process.env.FIFO_REPLAY_RUN_TRADES;
+  delete process.env.FIFO_REPLAY_SUSPECTS;
 });
 
 describe('the streaming replay against the in-memory one', () => {
@@ -115,6 +118,123 @@ describe('the streaming replay against the in-memory one', () => {
     // Assess
     expect(actual).toBe(expected);
   });
+});
+
+describe('repeated order ids', () => {
+  // A triple, a repeat on a row that is bad anyway, and a repeat far from its first row.
+  const rows: { -readonly [K in keyof SampleTrade]: SampleTrade[K] }[] = history
+    .slice(0, 400)
+    .map((t) => ({ ...t }));
+  rows[100]!.order_id = rows[10]!.order_id;
+  rows[200]!.order_id = rows[10]!.order_id;
+  rows[300] = { ...rows[300]!, order_id: rows[50]!.order_id, size: '-1' };
+  rows[399]!.order_id = rows[0]!.order_id;
+
+  it.each([
+    ['csv', undefined],
+    ['json', undefined],
+    ['csv', '1'],
+    ['json', '1'],
+  ] as const)(
+    '%s, suspects kept in memory up to %s: each repeat names its first row, as parseTrades does',
+    async (input, suspects) => {
+      // Why: the ids are checked through a filter, then exactly, or sorted when too many repeat;
+      // every way must name the same rows as the in-memory check.
+      // Prepare
+      if (suspects) process.env.FIFO_REPLAY_SUSPECTS = suspects;
+      process.env.FIFO_REPLAY_RUN_TRADES = '97';
+      const file = join(dir, `repeats.${input}`);
+      await writeFile(
+        file,
+        input === 'json'
+          ? JSON.stringify({ trades: rows })
+          : `${[TRADE_FIELDS.join(','), ...rows.map((t) => TRADE_FIELDS.map((f) => t[f]).join(','))].join('\n')}\n`,
+      );
+      const { errors } = parseTrades(rows as unknown as RawTrade[], (i) =>
+        input === 'csv' ? `line ${i + 2}` : `trade ${i + 1}`,
+      );
+
+      // Act
+      const failure = await streamed(file, 'csv').then(
+        () => null,
+        (error: Error) => error.message,
+      );
+
+      // Assess
+      expect(errors).toHaveLength(4);
+      expect(failure).toBe(`4 bad trades in ${file}:\n${errors.join('\n')}`);
+    },
+  );
+
+  it('the filter never misses a repeat and seldom names an id that is not one', () => {
+    // Why: a missed repeat would let a duplicated trade into FIFO; false alarms only cost a second reading.
+    // Prepare
+    const filter = new IdFilter(1 << 20);
+    const ids = Array.from({ length: 20_000 }, (_, i) => `order-${i}-${(i * 7919) % 10007}`);
+
+    // Act
+    const first = ids.map((id) => filter.add(id));
+    const again = ids.map((id) => filter.add(id));
+
+    // Assess
+    expect(again.every((seen) => seen)).toBe(true);
+    expect(first.filter((seen) => seen).length).toBeLessThan(5);
+  });
+});
+
+describe('memory bounded by the open lots, not by the history', () => {
+  // Held in memory as the replay once held them (the rows, the result and the output text),
+  // 120,000 trades take some 250 MB of heap. Streaming, the replay holds one sort run (5,000
+  // trades here), the open lots and a read-ahead per run (docs/performance.md, `fifo replay`):
+  // it finishes in a heap capped at 48 MB.
+  const TRADES = 120_000;
+  const HEAP_MB = 48;
+  let big: string;
+  beforeAll(async () => {
+    big = join(dir, 'big.csv');
+    const lines = [TRADE_FIELDS.join(',')];
+    for (const t of generateTrades({ trades: TRADES, symbols: 20, seed: 3 })) {
+      lines.push(TRADE_FIELDS.map((f) => t[f]).join(','));
+    }
+    await writeFile(big, `${lines.join('\n')}\n`);
+  });
+
+  /** `fifo replay big.csv` as the operator runs it, in a child whose old-space heap is capped. */
+  const capped = (format: 'json' | 'csv') =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile(
+        'node',
+        [`--max-old-space-size=${HEAP_MB}`, 'bin/fifo.js', 'replay', big, '--format', format],
+        {
+          cwd: repo,
+          timeout: 170_000,
+          maxBuffer: 1 << 30,
+          env: { ...process.env, FIFO_REPLAY_RUN_TRADES: '5000' },
+        },
+        (error, stdout, stderr) => {
+          done({
+            code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+            stdout,
+            stderr,
+          });
+        },
+      );
+    });
+
+  it('replays 120,000 trades to JSON and to CSV in a 48 MB heap', async () => {
+    // Why: only a replay that streams gets through a heap far smaller than the history it
+    // reads; one that held the file, the result or the output would run out of heap.
+    // Act
+    const [json, csv] = await Promise.all([capped('json'), capped('csv')]);
+
+    // Assess
+    expect(json.code, json.stderr.slice(0, 2000)).toBe(0);
+    expect(csv.code, csv.stderr.slice(0, 2000)).toBe(0);
+    const out = JSON.parse(json.stdout);
+    expect(out.summary.trades).toBe(String(TRADES));
+    expect(String(out.allocations.length)).toBe(out.summary.allocations);
+    expect(csv.stdout.trimEnd().split('\n')).toHaveLength(out.allocations.length + 1);
+  }, 180_000);
 });
 
 describe('the pieces', () => {

@@ -258,6 +258,49 @@ describe('canonicalTime', () => {
     // Assess
     expect(parse).toThrow(TimeFormatError);
   });
+
+  it('reads "YYYY-MM-DDTHH:MM:SS[.f]Z" without the general parser exactly as the general parser does', () => {
+    // Why: that form, which most files use, skips the regex and Date; a day or a digit read
+    // differently there would move a trade in FIFO order.
+    // Prepare: fields near and past their limits; a leading space sends the same text through
+    // the general parser, which trims it.
+    const two = (values: number[]) =>
+      fc
+        .oneof(fc.constantFrom(...values), fc.integer({ min: 0, max: 99 }))
+        .map((n) => String(n).padStart(2, '0'));
+    const time = fc
+      .record({
+        year: fc
+          .oneof(fc.constantFrom(0, 1, 1900, 2000, 2023, 2024, 2100, 9999), fc.integer({ min: 0, max: 9999 }))
+          .map((n) => String(n).padStart(4, '0')),
+        month: two([0, 1, 2, 12, 13]),
+        day: two([0, 28, 29, 30, 31, 32]),
+        hour: two([0, 23, 24]),
+        minute: two([0, 59, 60]),
+        second: two([0, 59, 60]),
+        fraction: fc.constantFrom('', '.', '.5', '.123', '.123456', '.1234560', '.1234567', '.12a'),
+        zone: fc.constantFrom('Z', 'z', ''),
+      })
+      .map((t) => `${t.year}-${t.month}-${t.day}T${t.hour}:${t.minute}:${t.second}${t.fraction}${t.zone}`);
+    const outcome = (text: string) => {
+      try {
+        return canonicalTime(text);
+      } catch (error) {
+        return error instanceof TimeFormatError ? 'rejected' : 'other error';
+      }
+    };
+
+    fc.assert(
+      fc.property(time, (text) => {
+        // Act
+        const fast = outcome(text);
+
+        // Assess
+        expect(fast).toBe(outcome(` ${text}`));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });
 
 // parseScaled is the only way text becomes a quantity: exact, or rejected.
