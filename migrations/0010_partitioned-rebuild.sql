@@ -37,6 +37,8 @@ CREATE TABLE IF NOT EXISTS fifo_rebuild_partitions (
   holder text,
   -- The claiming session (pg_backend_pid): a lease whose session is gone is free at once.
   backend_pid integer,
+  -- When it was claimed: a session that started later under a reused pid is not the holder.
+  claimed_at timestamptz,
   lease_expires_at timestamptz,
   heartbeat_at timestamptz,
   attempts integer NOT NULL DEFAULT 0,

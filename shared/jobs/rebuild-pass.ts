@@ -37,6 +37,7 @@ import {
 } from '../db/trades.ts';
 import { compareLots, type EngineOptions } from '../fifo/index.ts';
 import type { JobLogger } from './context.ts';
+import { lockSymbolsOfSells } from './partitions/symbol-locks.ts';
 import { driftOf, type SymbolOutcome, SymbolStep } from './symbol-step.ts';
 import type { SymbolWriter } from './symbol-writer.ts';
 
@@ -316,9 +317,12 @@ class Pass {
    */
   private async takeMovedSells(symbol: string, sells: readonly string[]): Promise<void> {
     if (this.options.dryRun) return;
-    const pnls = await deleteSellsOfOtherSymbols(this.client, this.options.version, symbol, [
-      ...new Set(sells),
-    ]);
+    const unique = [...new Set(sells)];
+    // A partition writes only symbols it holds (partitions/symbol-locks.ts); the single-process
+    // rebuild holds the version's lock, which keeps every other writer out.
+    if (this.options.scope !== null)
+      await lockSymbolsOfSells(this.client, this.options.version, symbol, unique);
+    const pnls = await deleteSellsOfOtherSymbols(this.client, this.options.version, symbol, unique);
     const pending = this.pending.has(symbol);
     for (const pnl of pnls) {
       if (pending) {

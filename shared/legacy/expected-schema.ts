@@ -609,6 +609,7 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       }),
       col('holder', 'text', { required: true, value: 'text', insert: 'omitted' }),
       col('backend_pid', 'integer', { required: true, value: 'integer', insert: 'omitted' }),
+      col('claimed_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
       col('lease_expires_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
       col('heartbeat_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
       col('attempts', 'integer', { required: true, value: 'count', insert: 'omitted' }),

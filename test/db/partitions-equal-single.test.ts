@@ -91,6 +91,15 @@ describe.skipIf(needsServer)('a partitioned rebuild equals the single-process on
       },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('move' as const), pick: fc.nat(), to: time }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }) },
+      // A trade recorded under the wrong symbol and corrected: its sell moves between partitions.
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('resymbol' as const),
+          pick: fc.nat(),
+          to: fc.constantFrom(...symbols),
+        }),
+      },
       { weight: 2, arbitrary: fc.constant({ kind: 'run' as const }) },
       {
         weight: 2,
@@ -114,6 +123,11 @@ describe.skipIf(needsServer)('a partitioned rebuild equals the single-process on
             live.push(id);
           } else if (o.kind === 'move' && live.length > 0) {
             await db.pool.query('UPDATE trade_records SET order_time = $1 WHERE order_id = $2', [
+              o.to,
+              live[o.pick % live.length],
+            ]);
+          } else if (o.kind === 'resymbol' && live.length > 0) {
+            await db.pool.query('UPDATE trade_records SET symbol = $1 WHERE order_id = $2', [
               o.to,
               live[o.pick % live.length],
             ]);

@@ -63,7 +63,7 @@ export async function claimPartition(
   const base = { version: run.version, dryRun: run.dry_run, firstBuild: run.first_build };
   if (run.status === 'completed') return { ...base, symbols: [], completed: true };
   const { rows } = await client.query<{ symbols: string[] }>(
-    `UPDATE fifo_rebuild_partitions p SET status = 'running', holder = $3, backend_pid = pg_backend_pid(),
+    `UPDATE fifo_rebuild_partitions p SET status = 'running', holder = $3, backend_pid = pg_backend_pid(), claimed_at = now(),
        lease_expires_at = now() + $4 * interval '1 millisecond', heartbeat_at = now(), attempts = attempts + 1
      WHERE run_id = $1::uuid AND partition = $2 AND status <> 'completed' AND NOT ${HELD}
      RETURNING symbols`,
@@ -121,7 +121,7 @@ export async function completePartition(
 ): Promise<void> {
   const { rowCount } = await client.query(
     `UPDATE fifo_rebuild_partitions SET status = 'completed', result = $4::jsonb, completed_at = now(),
-       holder = NULL, backend_pid = NULL, lease_expires_at = NULL, last_error = NULL
+       holder = NULL, backend_pid = NULL, claimed_at = NULL, lease_expires_at = NULL, last_error = NULL
      WHERE run_id = $1::uuid AND partition = $2 AND holder = $3 AND status = 'running'`,
     [runId, partition, holder, JSON.stringify(result)],
   );
@@ -144,7 +144,7 @@ export async function releasePartition(
   try {
     await session.query(
       `UPDATE fifo_rebuild_partitions SET status = 'pending', holder = NULL, backend_pid = NULL,
-         lease_expires_at = NULL, last_error = $4
+         claimed_at = NULL, lease_expires_at = NULL, last_error = $4
        WHERE run_id = $1::uuid AND partition = $2 AND holder = $3 AND status = 'running'`,
       [runId, partition, holder, error],
     );

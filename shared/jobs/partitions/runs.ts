@@ -18,10 +18,11 @@ export async function openPartitionedRun(client: pg.ClientBase, version: number)
 
 /**
  * The SQL condition "this partition row is held by a live process": its lease has not run
- * out and the session that claimed it still exists.
+ * out and the session that claimed it still exists (the same session: one that started after
+ * the claim under a reused pid is not it).
  */
 export const HELD = `(p.status = 'running' AND p.lease_expires_at > now()
-  AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = p.backend_pid))`;
+  AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = p.backend_pid AND a.backend_start <= p.claimed_at))`;
 
 /**
  * Before a single-process rebuild of the version (which holds the version's lock): a

@@ -68,3 +68,26 @@ export async function lockSymbols(
     );
   }
 }
+
+/**
+ * Locks the symbols other than `symbol` under which these sells are stored: a sell that moved
+ * to `symbol` is deleted there, and that symbol is written too (rebuild-pass.ts). Waits like
+ * lockSymbols; PostgreSQL breaks the rare deadlock with another partition, which then fails
+ * and is run again.
+ */
+export async function lockSymbolsOfSells(
+  client: pg.ClientBase,
+  version: number,
+  symbol: string,
+  sells: readonly string[],
+): Promise<void> {
+  if (sells.length === 0) return;
+  await client.query(
+    `SELECT l.symbol FROM fifo_symbol_locks l
+     WHERE l.allocation_version = $1 AND l.symbol IN (
+       SELECT DISTINCT a.symbol FROM fifo_allocations a
+       WHERE a.allocation_version = $1 AND a.symbol <> $2 AND a.sell_order_id = ANY($3::varchar[]))
+     ORDER BY l.symbol COLLATE "C" FOR UPDATE`,
+    [version, symbol, sells],
+  );
+}

@@ -1,0 +1,160 @@
+/**
+ * Works one partition of a planned partitioned rebuild in a child process, so that a test can
+ * SIGKILL it at any moment (the partitioned counterpart of run-job.ts).
+ *
+ *   node --import tsx test/support/run-partition.ts DATABASE_URL [RUN PARTITION] [--app NAME] [--wait]
+ *
+ * Protocol on stdout, one JSON object per line:
+ *   {"event":"ready"}                   modules loaded, pool open (one connection made)
+ *   {"event":"result","result":{...}}   runRebuildPartition returned; the process then exits 0
+ * With --wait the child prints "ready" and starts only when a line arrives on stdin, so a test
+ * can pay the start-up cost ahead of time (even before the run is planned) and time its kill
+ * from the partition's start: the line is {"runId":RUN,"partition":I}, or anything else to work
+ * the RUN and PARTITION given as arguments.
+ * A failure prints its error's name and message on stderr and exits 1.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export interface PartitionExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** runRebuildPartition's result when it returned. */
+  readonly result: Record<string, unknown> | null;
+  readonly stderr: string;
+}
+
+export interface PartitionProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Resolves once the child has loaded and connected. */
+  readonly ready: Promise<void>;
+  /** Starts a child spawned with `wait`: the partition given at spawn, or this one. */
+  start(work?: { readonly runId: string; readonly partition: number }): void;
+  /** Resolves when the child has exited, however it ended. */
+  readonly exited: Promise<PartitionExit>;
+}
+
+export interface SpawnPartitionOptions {
+  /** application_name of the child's connections, to find them in pg_stat_activity. */
+  readonly app?: string;
+  /** Wait for start() before working the partition. @default false */
+  readonly wait?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/** Starts the child; `work` may be null with `wait`, the partition then given to start(). */
+export function spawnPartition(
+  url: string,
+  work: { readonly runId: string; readonly partition: number } | null,
+  options: SpawnPartitionOptions = {},
+): PartitionProcess {
+  const args = ['--import', 'tsx', SELF, url];
+  if (work) args.push(work.runId, String(work.partition));
+  if (options.app !== undefined) args.push('--app', options.app);
+  if (options.wait) args.push('--wait');
+  const child = spawn(process.execPath, args, {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let result: Record<string, unknown> | null = null;
+  let onReady: () => void = () => {};
+  let onNotReady: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = resolve;
+    onNotReady = reject;
+  });
+  ready.catch(() => {});
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let message: { event?: string; result?: Record<string, unknown> };
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (message.event === 'ready') onReady();
+    if (message.event === 'result') result = message.result ?? null;
+  });
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdin.on('error', () => {});
+  const exited = new Promise<PartitionExit>((resolve) => {
+    child.on('close', (code, signal) => {
+      onNotReady(
+        new Error(`partition process ended before it was ready (${signal ?? code}): ${stderr.trim()}`),
+      );
+      resolve({ code, signal, result, stderr });
+    });
+  });
+  return {
+    child,
+    ready,
+    exited,
+    start: (work) => {
+      child.stdin.write(`${work ? JSON.stringify(work) : 'go'}\n`);
+    },
+  };
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const url = args[0];
+  const positional = args[1]?.startsWith('--') === false ? args.slice(1, 3) : [];
+  let runId: string | undefined = positional[0];
+  let partition: number | undefined = positional[1] === undefined ? undefined : Number(positional[1]);
+  const wait = args.includes('--wait');
+  if (!url || (!wait && (runId === undefined || partition === undefined))) {
+    process.stderr.write('usage: run-partition.ts DATABASE_URL [RUN PARTITION] [--app NAME] [--wait]\n');
+    process.exit(2);
+  }
+  const { openDatabase } = await import('../../shared/db/pool.ts');
+  const { runRebuildPartition } = await import('../../shared/jobs/partitions/index.ts');
+  const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  const db = await openDatabase({
+    connectionString: url,
+    applicationName: option(args, '--app') ?? 'fifo-ledger',
+  });
+  say({ event: 'ready' });
+  if (wait) {
+    const input = createInterface({ input: process.stdin });
+    const line = await new Promise<string>((resolve) => input.once('line', resolve));
+    input.close();
+    if (line.startsWith('{')) {
+      const work = JSON.parse(line) as { runId: string; partition: number };
+      runId = work.runId;
+      partition = work.partition;
+    }
+  }
+  try {
+    if (runId === undefined || partition === undefined) throw new Error('no run and partition given');
+    const result = await runRebuildPartition(db, {
+      runId,
+      partition,
+      holder: `test pid ${process.pid}`,
+    });
+    say({ event: 'result', result });
+    await db.close();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).name}: ${(error as Error).message}\n`);
+    await db.close().catch(() => {});
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  await main(process.argv.slice(2)).catch((error: Error) => {
+    process.stderr.write(`${error.name}: ${error.message}\n`);
+    process.exit(1);
+  });
+}
