@@ -42,6 +42,14 @@ export class PartitionError extends Error {
   }
 }
 
+/**
+ * Each worker's heap, in MiB. A partition holds one symbol's output and its open lots at a
+ * time, as the single rebuild does, but a worker would otherwise take the process's heap
+ * limits (V8's flags are process-wide) and K of them the memory of K rebuilds. With these,
+ * two partitions stay within the nightly function's 512 MB target (docs/performance.md).
+ */
+export const WORKER_HEAP = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 48 } as const;
+
 /** The bundle's worker beside the bundle, else the sources through tsx. */
 function workerStart(): { url: URL; entry?: string } {
   const bundled = new URL('./partition-worker.mjs', import.meta.url);
@@ -61,6 +69,7 @@ function runInWorker(
   return new Promise((resolve, reject) => {
     const worker = new Worker(start.url, {
       workerData: { ...input, entry: start.entry } satisfies WorkerInput,
+      resourceLimits: WORKER_HEAP,
     });
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
