@@ -5,10 +5,10 @@
  * run's wall time, the process's CPU and peak RSS, and each backend's CPU when the server
  * runs on this machine (read from /proc).
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { openDatabase } from '../shared/db/pool.ts';
 import { runFullRebuild } from '../shared/jobs/index.ts';
+import { processCpuSeconds } from './cpu.ts';
 
 const [url] = process.argv.slice(2);
 if (!url) {
@@ -75,17 +75,6 @@ const query = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[])
   }
   return result;
 };
-
-/** User + system CPU seconds of a local process, or null when /proc cannot tell. */
-function processCpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
 
 const db = await openDatabase({ connectionString: url });
 const cpuBefore = process.cpuUsage();

@@ -4,7 +4,8 @@
  * steps as across processes (README, "Partitioned rebuild"), so the result is the same.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Database, DatabaseConfig } from '../../db/pool.ts';
 import type { EngineOptions } from '../../fifo/index.ts';
@@ -50,8 +51,13 @@ export class PartitionError extends Error {
  */
 export const WORKER_HEAP = { maxOldGenerationSizeMb: 160, maxYoungGenerationSizeMb: 48 } as const;
 
-/** The bundle's worker beside the bundle, else the sources through tsx. */
+/**
+ * FIFO_PARTITION_WORKER when set (a built worker, as the benchmark uses from the sources),
+ * else the bundle's worker beside the bundle, else the sources through tsx.
+ */
 function workerStart(): { url: URL; entry?: string } {
+  const given = process.env.FIFO_PARTITION_WORKER;
+  if (given) return { url: pathToFileURL(resolve(given)) };
   const bundled = new URL('./partition-worker.mjs', import.meta.url);
   if (existsSync(fileURLToPath(bundled))) return { url: bundled };
   return {
