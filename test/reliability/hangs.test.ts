@@ -170,7 +170,8 @@ describe.skipIf(needsServer)('a full rebuild that fails mid-stream', () => {
     const child = new Promise<{ code: number; stderr: string }>((done) => {
       execFile(
         'node',
-        ['bin/fifo.js', 'full', '--version', '15'],
+        // One process: the writer holds the version's lock (partitions: test/reliability/partitions.test.ts).
+        ['bin/fifo.js', 'full', '--version', '15', '--partitions', '1'],
         { cwd: repo, timeout: 60_000, env: { ...process.env, DATABASE_URL: db.url } },
         (error, _stdout, stderr) =>
           done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stderr }),

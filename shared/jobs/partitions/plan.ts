@@ -49,7 +49,7 @@ export async function planPartitionedRebuild(db: Database, options: PlanOptions)
         await registerVersion(client, version);
       }
       const stored = await storedSymbols(client, version);
-      const weights = await symbolWeights(client, stored);
+      const weights = await symbolWeights(client, version, stored);
       const partitions = balancePartitions(weights, k);
       const runId = randomUUID();
       await client.query('BEGIN');
@@ -88,13 +88,21 @@ export async function planPartitionedRebuild(db: Database, options: PlanOptions)
   );
 }
 
-/** Every symbol with trades, by trade count, and every symbol the version stores rows of. */
-async function symbolWeights(client: pg.ClientBase, stored: readonly string[]) {
+/**
+ * Every symbol with trades, by trade count; every symbol the version stores rows of; and every
+ * symbol with changes pending, which the rebuild consumes as the single-process one does.
+ */
+async function symbolWeights(client: pg.ClientBase, version: number, stored: readonly string[]) {
   const { rows } = await client.query<{ symbol: string; trades: string }>(
     'SELECT symbol, count(*)::text AS trades FROM fifo_trade_source GROUP BY symbol',
   );
   const weights = new Map(rows.map((r) => [r.symbol, Number(r.trades)]));
-  // A symbol whose trades are all gone still has stored rows to remove.
-  for (const symbol of stored) if (!weights.has(symbol)) weights.set(symbol, 0);
+  const { rows: changed } = await client.query<{ symbol: string }>(
+    'SELECT DISTINCT symbol FROM fifo_trade_changes WHERE allocation_version = $1',
+    [version],
+  );
+  // A symbol whose trades are all gone still has stored rows to remove, or changes to consume.
+  for (const symbol of [...stored, ...changed.map((r) => r.symbol)])
+    if (!weights.has(symbol)) weights.set(symbol, 0);
   return [...weights].map(([symbol, trades]) => ({ symbol, trades }));
 }
