@@ -278,10 +278,11 @@ class Pass {
     // Stored rows are read only after the write in flight, which may touch them, is done.
     await writer.settled();
     const pendingFrom = this.pending.get(symbol) ?? null;
+    const stored = allocationsSame
+      ? []
+      : await readStoredAllocations(this.client, this.options.version, symbol);
     const drift = driftOf(outcome, {
-      allocations: allocationsSame
-        ? []
-        : await readStoredAllocations(this.client, this.options.version, symbol),
+      allocations: stored,
       lots: lotsSame ? [] : await readStoredLots(this.client, this.options.version, symbol),
       pendingFrom,
     });
@@ -293,11 +294,10 @@ class Pass {
       this.pnlDifference += a.pnlDifference;
       this.pendingRows += a.pendingRows;
       this.pendingPnl += a.pendingPnlDifference;
-      if (a.added > 0)
-        await this.takeMovedSells(
-          symbol,
-          a.insert.map((r) => r.sell_order_id!),
-        );
+      // A sell this symbol did not store may be stored under the symbol it moved from.
+      const storedSells = new Set(stored.map((r) => r.sell_order_id));
+      const newSells = a.insert.map((r) => r.sell_order_id!).filter((sell) => !storedSells.has(sell));
+      if (newSells.length > 0) await this.takeMovedSells(symbol, newSells);
       writer.deleteAllocations(a.deleteIds);
       writer.insertAllocations(a.insert);
     }
@@ -312,8 +312,10 @@ class Pass {
 
   /**
    * A sell new to this symbol may still be stored under the symbol it moved from: those rows
-   * are deleted now, before this symbol's rows are written (the unique key spans symbols). A
-   * sell that moved has a change in both symbols: pending, unless change capture missed it.
+   * are deleted now, before this symbol's rows are written (the unique key spans symbols, and
+   * the other symbol may come later in this pass or sit in another partition). A sell that
+   * moved has a change in both symbols: pending, unless change capture missed it. Whichever
+   * symbol deletes the old rows counts them, once.
    */
   private async takeMovedSells(symbol: string, sells: readonly string[]): Promise<void> {
     if (this.options.dryRun) return;

@@ -154,7 +154,44 @@ describe.skipIf(needsServer)('a partitioned rebuild equals the single-process on
         expect(partitioned.drift.rows).toBe(0);
         expect(drift.filter((rows) => rows !== 0)).toEqual([]);
       }),
-      { numRuns: RUNS },
+      {
+        numRuns: RUNS,
+        // Histories the property once found, kept: changes of a symbol with no trades and no rows
+        // left unconsumed, and an unmatched sell moved between symbols in two partitions.
+        examples: [
+          [
+            [
+              { kind: 'full', k: 1 },
+              {
+                kind: 'insert',
+                symbol: 'AAA-USD',
+                side: 'buy',
+                order_time: '2026-01-01T00:00:00.000Z',
+                price: '0.01',
+                size: '0.01',
+              },
+              { kind: 'resymbol', pick: 0, to: 'DDD-USD' },
+              { kind: 'full', k: 1 },
+              { kind: 'resymbol', pick: 0, to: 'AAA-USD' },
+            ],
+          ],
+          [
+            [
+              {
+                kind: 'insert',
+                symbol: 'AAA-USD',
+                side: 'sell',
+                order_time: '2026-01-01T00:00:00.000Z',
+                price: '0.01',
+                size: '0.01',
+              },
+              { kind: 'full', k: 1 },
+              { kind: 'resymbol', pick: 0, to: 'CCC-USD' },
+              { kind: 'full', k: 2 },
+            ],
+          ],
+        ],
+      },
     );
   }, 600_000);
 });
