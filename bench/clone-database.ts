@@ -4,6 +4,7 @@
  * tables empty and remaining_size not yet written. Dropped afterwards.
  */
 import pg from 'pg';
+import { openBenchPool } from './fresh-database.ts';
 
 /**
  * Runs `work` against `<template>_<suffix>`, created from `template` (which must be a database
@@ -27,11 +28,7 @@ export async function withClone<T>(
     await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    // As in fresh-database.ts: a connection ended by the final DROP ... WITH (FORCE) is expected.
-    pool.on('error', (error: Error & { code?: string }) => {
-      if (error.code !== '57P01') process.stderr.write(`idle connection: ${error.message}\n`);
-    });
+    const pool = openBenchPool(url.toString());
     try {
       return await work(url.toString(), pool, name);
     } finally {

@@ -18,12 +18,7 @@ export async function withFreshDatabase<T>(
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  // An idle connection that the server ends (DROP DATABASE ... WITH (FORCE) at the end of a
-  // step) reports it here; unheard, the error would end the benchmark.
-  pool.on('error', (error: Error & { code?: string }) => {
-    if (error.code !== '57P01') process.stderr.write(`idle connection: ${error.message}\n`);
-  });
+  const pool = openBenchPool(url.toString());
   try {
     const client = await pool.connect();
     await migrate(client).finally(() => client.release());
@@ -33,4 +28,17 @@ export async function withFreshDatabase<T>(
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/**
+ * A small pool on a bench database. An idle connection that the server ends (DROP DATABASE
+ * ... WITH (FORCE) at the end of a step) reports it here; unheard, the error would end the
+ * benchmark.
+ */
+export function openBenchPool(connectionString: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max: 2 });
+  pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') process.stderr.write(`idle connection: ${error.message}\n`);
+  });
+  return pool;
 }

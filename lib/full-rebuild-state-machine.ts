@@ -25,6 +25,15 @@ export const LAMBDA_THROTTLED = 'Lambda.TooManyRequestsException';
 /** A partition ran out of time: Step Functions' task timeout, or the function's own. */
 export const PARTITION_TIMEOUTS = [sfn.Errors.TIMEOUT, 'Sandbox.Timedout'] as const;
 
+/** Every invocation retries Lambda's own errors the same way: soon, a few times, jittered. */
+const SERVICE_ERROR_RETRY: sfn.RetryProps = {
+  errors: [...LAMBDA_SERVICE_ERRORS],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 6,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 /** The most iterations an inline Map runs at once. */
 export const INLINE_MAP_MAX_CONCURRENCY = 40;
 
@@ -85,13 +94,7 @@ export class FullRebuildStateMachine extends Construct {
           maxDelay: Duration.minutes(2),
           jitterStrategy: sfn.JitterType.FULL,
         })
-        .addRetry({
-          errors: [...LAMBDA_SERVICE_ERRORS],
-          interval: Duration.seconds(2),
-          backoffRate: 2,
-          maxAttempts: 6,
-          jitterStrategy: sfn.JitterType.FULL,
-        });
+        .addRetry(SERVICE_ERROR_RETRY);
 
     // The plan's event is the execution's input (a schedule's fields, or a manual start's
     // partitions and dryRun) with its action added; a Pass state sets the two side by side, as
@@ -130,13 +133,7 @@ export class FullRebuildStateMachine extends Construct {
         maxDelay: Duration.minutes(5),
         jitterStrategy: sfn.JitterType.FULL,
       })
-      .addRetry({
-        errors: [...LAMBDA_SERVICE_ERRORS],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        jitterStrategy: sfn.JitterType.FULL,
-      })
+      .addRetry(SERVICE_ERROR_RETRY)
       .addRetry({
         errors: [...PARTITION_TIMEOUTS],
         interval: Duration.seconds(30),

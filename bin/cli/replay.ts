@@ -29,6 +29,7 @@ import {
   compareLots,
   compareTrades,
   type EngineOptions,
+  FREE_TEXT_COLUMNS,
   formatQty,
   formatUsd,
   type Lot,
@@ -343,24 +344,8 @@ const indent = (text: string, by: string) => text.replaceAll('\n', `\n${by}`);
 export const csvCell = (value: string | null): string =>
   value === null ? '' : /[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 
-/**
- * Columns whose values are the engine's numbers or canonical times: digits, ".", "-", ":", "T"
- * and "Z" only, which csvCell gives back unchanged, so they skip its search.
- */
-const PLAIN_COLUMNS: ReadonlySet<string> = new Set([
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-  'buy_time',
-  'sell_time',
-]);
-const QUOTABLE = ALLOCATION_COLUMNS.map((c) => !PLAIN_COLUMNS.has(c));
+/** Only free-text columns can need quoting: the others skip csvCell's search. */
+const QUOTABLE = ALLOCATION_COLUMNS.map((c) => FREE_TEXT_COLUMNS.has(c));
 
 /** One CSV record of an allocation, in ALLOCATION_COLUMNS order. */
 export const csvRecord = (row: Record<string, string | null>): string => {

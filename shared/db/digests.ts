@@ -7,7 +7,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type pg from 'pg';
-import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import { ALLOCATION_COLUMNS, type AllocationRow, FREE_TEXT_COLUMNS } from '../fifo/index.ts';
 import { LOT_COLUMNS, type LotText } from './lots.ts';
 import { canonicalColumn } from './sql.ts';
 
@@ -20,8 +20,6 @@ import { canonicalColumn } from './sql.ts';
 const FIELD = '\x1f';
 const ROW = '\x1e';
 const NULL = '-';
-/** Columns whose values may hold any character; the others are ASCII numbers and times. */
-const FREE_TEXT = new Set(['sell_order_id', 'buy_order_id', 'symbol', 'notes']);
 
 function lineSql(columns: readonly string[]): string {
   const parts = columns.map((c) => {
@@ -88,7 +86,7 @@ export function storedLotDigests(
 
 function digest<T>(rows: readonly T[], columns: readonly (keyof T)[]): SymbolDigest {
   const hash: Hash = createHash('md5');
-  const free = columns.map((c) => FREE_TEXT.has(String(c)));
+  const free = columns.map((c) => FREE_TEXT_COLUMNS.has(String(c)));
   // Hashed in chunks of lines: one update per row costs more than the hashing itself.
   let chunk = '';
   for (let i = 0; i < rows.length; i++) {

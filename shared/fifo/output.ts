@@ -25,6 +25,18 @@ export const ALLOCATION_COLUMNS = [
 
 export type AllocationRow = Record<(typeof ALLOCATION_COLUMNS)[number], string | null>;
 
+/**
+ * The columns of fifo_allocations and fifo_lots whose values are free text (ids, symbols,
+ * notes): any character may stand in them. Every other column holds the engine's numbers or
+ * canonical times (digits, ".", "-", ":", "T" and "Z" only).
+ */
+export const FREE_TEXT_COLUMNS: ReadonlySet<string> = new Set([
+  'sell_order_id',
+  'buy_order_id',
+  'symbol',
+  'notes',
+]);
+
 const orNull = <T>(value: T | null, format: (v: T) => string): string | null =>
   value === null ? null : format(value);
 
