@@ -52,41 +52,33 @@ export function diffAllocations(
   const pending = { rows: 0, pnl: 0n };
   const isPending = (...rows: (AllocationRow | undefined)[]) =>
     pendingFrom !== null && rows.some((r) => r !== undefined && r.sell_time! >= pendingFrom);
+  /** Counts one differing row as pending or as drift of `kind`, with its PnL difference. */
+  const count = (kind: 'added' | 'removed' | 'changed', pnl: bigint, ...rows: AllocationRow[]) => {
+    if (isPending(...rows)) {
+      pending.rows++;
+      pending.pnl += abs(pnl);
+    } else {
+      drift[kind]++;
+      drift.pnl += abs(pnl);
+    }
+  };
   for (const row of computed) {
     const key = allocationKey(row);
     const old = byKey.get(key);
     if (old === undefined) {
       insert.push(row);
-      if (isPending(row)) {
-        pending.rows++;
-        pending.pnl += abs(pnlOf(row));
-      } else {
-        drift.added++;
-        drift.pnl += abs(pnlOf(row));
-      }
+      count('added', pnlOf(row), row);
       continue;
     }
     byKey.delete(key);
     if (ALLOCATION_COLUMNS.every((c) => old[c] === row[c])) continue;
     deleteIds.push(old.id);
     insert.push(row);
-    if (isPending(row, old)) {
-      pending.rows++;
-      pending.pnl += abs(pnlOf(row) - pnlOf(old));
-    } else {
-      drift.changed++;
-      drift.pnl += abs(pnlOf(row) - pnlOf(old));
-    }
+    count('changed', pnlOf(row) - pnlOf(old), row, old);
   }
   for (const old of byKey.values()) {
     deleteIds.push(old.id);
-    if (isPending(old)) {
-      pending.rows++;
-      pending.pnl += abs(pnlOf(old));
-    } else {
-      drift.removed++;
-      drift.pnl += abs(pnlOf(old));
-    }
+    count('removed', pnlOf(old), old);
   }
   return {
     insert,
