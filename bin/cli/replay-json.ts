@@ -48,20 +48,15 @@ export class TradesArrayScanner {
       switch (this.mode) {
         case 'outside': {
           if (this.inString) {
-            if (this.escaped) this.escaped = false;
-            else if (c === 0x5c) this.escaped = true;
-            else if (c === 0x22) {
-              this.inString = false;
-              if (this.keyStart >= 0) {
-                this.keyParts.push(chunk.slice(this.keyStart, i + 1));
-                this.keyStart = -1;
-                try {
-                  this.lastKey = JSON.parse(this.keyParts.join('')) as string;
-                } catch {
-                  this.lastKey = null;
-                }
-                this.keyParts = [];
+            if (this.closesString(c) && this.keyStart >= 0) {
+              this.keyParts.push(chunk.slice(this.keyStart, i + 1));
+              this.keyStart = -1;
+              try {
+                this.lastKey = JSON.parse(this.keyParts.join('')) as string;
+              } catch {
+                this.lastKey = null;
               }
+              this.keyParts = [];
             }
             continue;
           }
@@ -123,14 +118,9 @@ export class TradesArrayScanner {
         }
         case 'in-element': {
           if (this.inString) {
-            if (this.escaped) this.escaped = false;
-            else if (c === 0x5c) this.escaped = true;
-            else if (c === 0x22) {
-              this.inString = false;
-              if (this.elementDepth === 0 && !this.elementScalar) {
-                out.push(this.finishElement(chunk.slice(from, i + 1)));
-                from = i + 1;
-              }
+            if (this.closesString(c) && this.elementDepth === 0 && !this.elementScalar) {
+              out.push(this.finishElement(chunk.slice(from, i + 1)));
+              from = i + 1;
             }
             continue;
           }
@@ -177,6 +167,17 @@ export class TradesArrayScanner {
       }
     }
     return out;
+  }
+
+  /** Steps through one character inside a string; true when it is the closing quote. */
+  private closesString(c: number): boolean {
+    if (this.escaped) this.escaped = false;
+    else if (c === 0x5c) this.escaped = true;
+    else if (c === 0x22) {
+      this.inString = false;
+      return true;
+    }
+    return false;
   }
 
   private finishElement(tail: string): unknown {
