@@ -1,5 +1,5 @@
 -- Up Migration
--- The partitioned full rebuild (README, "Partitioned rebuild"; docs/design.md once written):
+-- The partitioned full rebuild (docs/design.md §4.3):
 -- a run is planned once, its partitions are processed by separate processes (worker threads,
 -- CLI invocations or Lambda invocations under Step Functions), and it is finished once.
 --
