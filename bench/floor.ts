@@ -15,6 +15,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { ALLOCATION_TARGET } from '../shared/db/allocations.ts';
+import { LOT_TARGET } from '../shared/db/lots.ts';
 import { SOURCE_ORDER, SOURCE_SELECT } from '../shared/db/trades.ts';
 
 export interface FloorRows {
@@ -60,10 +62,7 @@ const ALLOCATION_ROW = [
   '1',
   '00000000-0000-4000-8000-000000000000',
 ].join('\t');
-const ALLOCATION_COLUMNS =
-  'sell_order_id, buy_order_id, symbol, allocated_size, buy_price, sell_price, buy_fees_per_unit, ' +
-  'sell_fees_per_unit, cost_basis_usd, proceeds_usd, net_proceeds_usd, pnl_usd, buy_time, sell_time, notes, ' +
-  'allocation_version, allocation_batch_id';
+const ALLOCATION_COLUMNS = ALLOCATION_TARGET.columns.join(', ');
 
 /** A realistic lot row (shared/db/lots.ts's LOT_TARGET columns), repeated with distinct keys. */
 const LOT_ROW = [
@@ -78,9 +77,7 @@ const LOT_ROW = [
   '1',
   '00000000-0000-4000-8000-000000000000',
 ].join('\t');
-const LOT_COLUMNS =
-  'buy_order_id, symbol, buy_time, buy_price, buy_fees_per_unit, size, remaining_size, remaining_cost_usd, ' +
-  'allocation_version, allocation_batch_id';
+const LOT_COLUMNS = LOT_TARGET.columns.join(', ');
 
 /** `count` COPY lines of `row`, each with its own key in place of the leading X. */
 async function* copies(row: string, count: number) {

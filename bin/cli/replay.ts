@@ -33,7 +33,7 @@ import {
   formatQty,
   formatUsd,
   type Lot,
-  lotRow,
+  lotSummary,
   type OnUnmatched,
   parseTrade,
   type RawTrade,
@@ -609,7 +609,7 @@ async function run(
     }
     lastLot = lot;
     lotsOut!.write(
-      `${lotCount++ === 0 ? '\n    ' : ',\n    '}${indent(JSON.stringify(lotRow(lot), null, 2), '    ')}`,
+      `${lotCount++ === 0 ? '\n    ' : ',\n    '}${indent(JSON.stringify(lotSummary(lot), null, 2), '    ')}`,
     );
   };
 

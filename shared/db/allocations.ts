@@ -1,32 +1,12 @@
 /** fifo_allocations: the slices of every sell, per version. */
 import type pg from 'pg';
 import { ALLOCATION_COLUMNS, type AllocationRow, parseScaled, QTY_SCALE } from '../fifo/index.ts';
-import type { BulkTarget } from './bulk.ts';
+import { ALLOCATIONS } from '../tables/allocations.ts';
+import { bulkTarget } from './bulk.ts';
 import { canonicalSelect } from './sql.ts';
 
-export const ALLOCATION_TARGET: BulkTarget = {
-  table: 'fifo_allocations',
-  columns: [...ALLOCATION_COLUMNS, 'allocation_version', 'allocation_batch_id'],
-  types: [
-    'varchar',
-    'varchar',
-    'varchar',
-    'numeric',
-    'numeric',
-    'numeric',
-    'numeric',
-    'numeric',
-    'numeric',
-    'numeric',
-    'numeric',
-    'numeric',
-    'timestamptz',
-    'timestamptz',
-    'text',
-    'int',
-    'uuid',
-  ],
-};
+/** The engine's row columns, then allocation_version and allocation_batch_id. */
+export const ALLOCATION_TARGET = bulkTarget(ALLOCATIONS);
 
 export function allocationValues(row: AllocationRow, version: number, batchId: string): (string | null)[] {
   // One array per row, filled in place: this runs once per allocation on a full rebuild.
@@ -41,7 +21,8 @@ export function allocationValues(row: AllocationRow, version: number, batchId: s
 export const allocationKey = (row: Pick<AllocationRow, 'sell_order_id' | 'buy_order_id'>): string =>
   `${row.sell_order_id}\u0000${row.buy_order_id ?? ''}`;
 
-const STORED_SELECT = canonicalSelect(ALLOCATION_COLUMNS);
+/** The engine's row columns of fifo_allocations as canonical text, each under its own name. */
+export const ALLOCATION_SELECT = canonicalSelect(ALLOCATIONS);
 
 export interface StoredAllocation extends AllocationRow {
   readonly id: string;
@@ -54,7 +35,7 @@ export async function readStoredAllocations(
   symbol: string,
 ): Promise<StoredAllocation[]> {
   const { rows } = await client.query<StoredAllocation>(
-    `SELECT id::text AS id, ${STORED_SELECT} FROM fifo_allocations
+    `SELECT id::text AS id, ${ALLOCATION_SELECT} FROM fifo_allocations
      WHERE allocation_version = $1 AND symbol = $2`,
     [version, symbol],
   );
@@ -80,12 +61,12 @@ export async function removeAllocationsFrom(
   version: number,
   symbol: string,
   fromTime: string,
-): Promise<{ removed: number; removedPnl: string; restoredBuys: string[] }> {
-  const { rows } = await client.query<{ removed: string; removed_pnl: string; restored: string[] }>(
+): Promise<{ removed: number; restoredBuys: string[] }> {
+  const { rows } = await client.query<{ removed: string; restored: string[] }>(
     `WITH removed AS (
        DELETE FROM fifo_allocations
        WHERE allocation_version = $1 AND symbol = $2 AND sell_time >= $3::timestamptz
-       RETURNING buy_order_id, allocated_size, cost_basis_usd, pnl_usd
+       RETURNING buy_order_id, allocated_size, cost_basis_usd
      ), given AS (
        SELECT buy_order_id, sum(allocated_size) AS size, sum(cost_basis_usd) AS cost
        FROM removed WHERE buy_order_id IS NOT NULL GROUP BY buy_order_id
@@ -99,13 +80,11 @@ export async function removeAllocationsFrom(
        RETURNING l.buy_order_id
      )
      SELECT (SELECT count(*) FROM removed)::text AS removed,
-            (SELECT coalesce(sum(pnl_usd), 0) FROM removed)::text AS removed_pnl,
             ARRAY(SELECT buy_order_id::text FROM restored) AS restored`,
     [version, symbol, fromTime],
   );
   return {
     removed: Number(rows[0]!.removed),
-    removedPnl: rows[0]!.removed_pnl,
     restoredBuys: rows[0]!.restored,
   };
 }

@@ -5,19 +5,31 @@
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { isFreeText, type TableSpec, writtenColumns } from '../tables/spec.ts';
 
 export interface BulkTarget {
   readonly table: string;
   readonly columns: readonly string[];
   /** SQL type of each column, for the unnest path. */
   readonly types: readonly string[];
+  /** Whether each column is free text, which COPY must escape. */
+  readonly freeText: readonly boolean[];
+}
+
+/** What a bulk write of a table fills (the row's columns, then the run's), from its spec. */
+export function bulkTarget(table: TableSpec): BulkTarget {
+  const columns = writtenColumns(table);
+  return {
+    table: table.name,
+    columns: columns.map((c) => c.name),
+    types: columns.map((c) => c.type),
+    freeText: columns.map(isFreeText),
+  };
 }
 
 const UNNEST_BATCH = 5_000;
 
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
-/** Types whose text form never holds a tab, newline or backslash: written as they are. */
-const PLAIN_TYPES = new Set(['numeric', 'int', 'uuid', 'timestamptz']);
 
 function copyText(value: string): string {
   // Numbers, times and most ids need no escaping: test before building a new string.
@@ -38,8 +50,8 @@ export async function bulkInsert(
   if (supportsCopy) {
     const sql = `COPY ${target.table} (${target.columns.join(', ')}) FROM STDIN`;
     const stream = client.query(copyFrom(sql));
-    // Numbers, times and uuids need no escaping; every other column is checked.
-    const escaped = target.types.map((type) => !PLAIN_TYPES.has(type));
+    // Numbers, times and uuids need no escaping; every free-text column is checked.
+    const escaped = target.freeText;
     const last = target.columns.length - 1;
     async function* lines() {
       let chunk = '';

@@ -7,8 +7,16 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type pg from 'pg';
-import { ALLOCATION_COLUMNS, type AllocationRow, FREE_TEXT_COLUMNS } from '../fifo/index.ts';
-import { LOT_COLUMNS, type LotText } from './lots.ts';
+import {
+  ALLOCATION_COLUMNS,
+  type AllocationRow,
+  FREE_TEXT_COLUMNS,
+  LOT_COLUMNS,
+  type LotRow,
+} from '../fifo/index.ts';
+import { ALLOCATIONS } from '../tables/allocations.ts';
+import { LOTS } from '../tables/lots.ts';
+import { column, rowColumns, type TableSpec } from '../tables/spec.ts';
 import { canonicalColumn } from './sql.ts';
 
 /**
@@ -21,9 +29,10 @@ const FIELD = '\x1f';
 const ROW = '\x1e';
 const NULL = '-';
 
-function lineSql(columns: readonly string[]): string {
-  const parts = columns.map((c) => {
-    const value = canonicalColumn(c);
+/** A row of the table's engine columns, encoded as `digest` below encodes it. */
+function lineSql(table: TableSpec): string {
+  const parts = rowColumns(table).map((name) => {
+    const value = canonicalColumn(column(table, name));
     return `coalesce(char_length(${value})::text || ':' || ${value}, '-')`;
   });
   return `concat_ws(E'\\x1f', ${parts.join(', ')})`;
@@ -61,7 +70,7 @@ export function storedAllocationDigests(
 ): Promise<Map<string, SymbolDigest>> {
   return digestsOf(
     client,
-    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(ALLOCATION_COLUMNS)}, E'\\x1e'
+    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(ALLOCATIONS)}, E'\\x1e'
        ORDER BY sell_time, sell_order_id COLLATE "C", buy_time NULLS LAST, buy_order_id COLLATE "C")) AS md5
      FROM fifo_allocations WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
     version,
@@ -76,7 +85,7 @@ export function storedLotDigests(
 ): Promise<Map<string, SymbolDigest>> {
   return digestsOf(
     client,
-    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(LOT_COLUMNS)}, E'\\x1e'
+    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(LOTS)}, E'\\x1e'
        ORDER BY buy_time, buy_order_id COLLATE "C")) AS md5
      FROM fifo_lots WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
     version,
@@ -112,7 +121,7 @@ export const allocationDigest = (rows: readonly AllocationRow[]): SymbolDigest =
   digest(rows, ALLOCATION_COLUMNS);
 
 /** The digest of computed lots; they must be in buy order. */
-export const lotDigest = (rows: readonly LotText[]): SymbolDigest => digest(rows, LOT_COLUMNS);
+export const lotDigest = (rows: readonly LotRow[]): SymbolDigest => digest(rows, LOT_COLUMNS);
 
 export const sameDigest = (a: SymbolDigest | undefined, b: SymbolDigest): boolean =>
   a !== undefined && a.rows === b.rows && a.md5 === b.md5;

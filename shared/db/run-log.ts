@@ -84,7 +84,7 @@ export async function failAbandonedRuns(client: pg.ClientBase, version: number):
 
 /**
  * How the log's symbols_processed column takes the symbols: fifo-ledger's own table counts
- * them (int), the bot's lists them (varchar[], ../shared/bot-schema.sql). Read from the
+ * them (int), the bot's lists them (varchar[], test/fixtures/bot-schema.sql). Read from the
  * catalog once per run, never guessed.
  */
 type SymbolsColumn = 'list' | 'count' | 'text' | 'none';

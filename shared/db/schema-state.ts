@@ -20,7 +20,7 @@ export function shippedMigrations(dir: string = migrationsDir()): string[] {
     .sort();
 }
 
-/** The tables the bot's programs create (../shared/bot-schema.sql): this is the bot's database. */
+/** The tables the bot's programs create (test/fixtures/bot-schema.sql, docs/design.md §3.1): this is the bot's database. */
 const BOT_TABLES = ['trade_records', 'fifo_allocations', 'fifo_computation_log'];
 
 export async function assertSchemaCurrent(db: pg.Pool | pg.ClientBase): Promise<void> {

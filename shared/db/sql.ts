@@ -1,4 +1,5 @@
 /** SQL fragments shared by the database modules. Identifiers only; values always go in parameters. */
+import { type ColumnSpec, column, NUMERIC_KINDS, rowColumns, type TableSpec } from '../tables/spec.ts';
 
 /** A timestamptz column as canonical UTC text, the engine's time form (shared/fifo/time.ts). */
 export const utcText = (column: string): string =>
@@ -10,26 +11,19 @@ export const numericText = (column: string): string => `trim_scale(${column})::t
 /** First key of the advisory locks, 'FIFO' in ASCII; the second key is the version. */
 export const LOCK_NAMESPACE = 0x4649464f;
 
-/** The numeric columns of fifo_allocations and fifo_lots (sizes, prices, USD amounts). */
-const NUMERIC_COLUMNS = new Set([
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-  'size',
-  'remaining_size',
-  'remaining_cost_usd',
-]);
+/** A column as canonical text, in the engine's form: numbers trimmed, times as UTC text. */
+export const canonicalColumn = (c: ColumnSpec): string =>
+  NUMERIC_KINDS.has(c.kind) ? numericText(c.name) : c.kind === 'time' ? utcText(c.name) : c.name;
 
-/** A fifo_* column as canonical text, in the engine's form: numbers trimmed, times as UTC text. */
-export const canonicalColumn = (column: string): string =>
-  NUMERIC_COLUMNS.has(column) ? numericText(column) : column.endsWith('_time') ? utcText(column) : column;
-
-/** A select list of columns as canonical text, each under its own name. */
-export const canonicalSelect = (columns: readonly string[]): string =>
-  columns.map((c) => (canonicalColumn(c) === c ? c : `${canonicalColumn(c)} AS ${c}`)).join(', ');
+/**
+ * A select list of a table's columns as canonical text, each under its own name; by default
+ * the columns of the engine's row (AllocationRow, LotRow).
+ */
+export function canonicalSelect(table: TableSpec, names: readonly string[] = rowColumns(table)): string {
+  return names
+    .map((name) => {
+      const text = canonicalColumn(column(table, name));
+      return text === name ? name : `${text} AS ${name}`;
+    })
+    .join(', ');
+}

@@ -1,8 +1,10 @@
 /** Reading the trade source (the fifo_trade_source view) in FIFO processing order. */
 import type pg from 'pg';
 import { parseTrade, type Trade } from '../fifo/index.ts';
+import type { TableSpec } from '../tables/spec.ts';
+import { TRADE_SOURCE } from '../tables/trade-source.ts';
 import { CopyRowStream } from './copy-stream.ts';
-import { utcText } from './sql.ts';
+import { canonicalSelect, utcText } from './sql.ts';
 
 /** A trade source row: every value as text, order_time already canonical. */
 export interface SourceRow {
@@ -28,13 +30,24 @@ export interface RejectedTrade {
   readonly reason: string;
 }
 
-export const SOURCE_SELECT = `SELECT order_id, symbol, side, ${utcText('order_time')} AS order_time,
-  price, size, fee, remaining_size,
+/** The columns a select of the trade source gives, in order: the view's, then out_of_range. */
+export const sourceColumns = (source: TableSpec): readonly string[] => [
+  ...source.columns.map((c) => c.name),
+  'out_of_range',
+];
+
+/** Every column of the trade source as canonical text, and whether its time is out of range. */
+export function sourceSelect(source: TableSpec): string {
+  const names = source.columns.map((c) => c.name);
+  return `SELECT ${canonicalSelect(source, names)},
   CASE WHEN order_time >= '10000-01-01T00:00:00Z' THEN 'future'
        WHEN order_time < '0001-01-01T00:00:00Z' THEN 'past' END AS out_of_range
-  FROM fifo_trade_source`;
+  FROM ${source.name}`;
+}
 
-/** Processing order within a symbol (DESIGN.md §2 rule 1), as PostgreSQL sorts it. */
+export const SOURCE_SELECT = sourceSelect(TRADE_SOURCE);
+
+/** Processing order within a symbol (docs/design.md §2 rule 1), as PostgreSQL sorts it. */
 export const SOURCE_ORDER = `order_time, (side = 'sell'), order_id COLLATE "C"`;
 
 /** The reason given to trades dated after the horizon; incremental runs look for it. */
@@ -144,19 +157,40 @@ export interface TradeSource {
   close(): Promise<void>;
 }
 
-/** A COPY line of SOURCE_SELECT as a row: one object literal, in SOURCE_SELECT's column order. */
-const sourceRow = (f: (string | null)[]): SourceRow =>
-  ({
-    order_id: f[0],
-    symbol: f[1],
-    side: f[2],
-    order_time: f[3],
-    price: f[4] ?? null,
-    size: f[5] ?? null,
-    fee: f[6] ?? null,
-    remaining_size: f[7] ?? null,
-    out_of_range: f[8] ?? null,
-  }) as SourceRow;
+/**
+ * Reads COPY lines of a select whose columns are `columns` as source rows, by name: where each
+ * field stands is looked up once, so a row costs one object literal, as by position.
+ */
+export function sourceRowReader(columns: readonly string[]): (f: (string | null)[]) => SourceRow {
+  const at = (name: keyof SourceRow): number => {
+    const i = columns.indexOf(name);
+    if (i < 0) throw new Error(`the trade source select has no column ${name}`);
+    return i;
+  };
+  const orderId = at('order_id');
+  const symbol = at('symbol');
+  const side = at('side');
+  const orderTime = at('order_time');
+  const price = at('price');
+  const size = at('size');
+  const fee = at('fee');
+  const remaining = at('remaining_size');
+  const outOfRange = at('out_of_range');
+  return (f) =>
+    ({
+      order_id: f[orderId],
+      symbol: f[symbol],
+      side: f[side],
+      order_time: f[orderTime],
+      price: f[price] ?? null,
+      size: f[size] ?? null,
+      fee: f[fee] ?? null,
+      remaining_size: f[remaining] ?? null,
+      out_of_range: f[outOfRange] ?? null,
+    }) as SourceRow;
+}
+
+const sourceRow = sourceRowReader(sourceColumns(TRADE_SOURCE));
 
 /**
  * Every trade of the source in processing order, read with COPY on a second connection that

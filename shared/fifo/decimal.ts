@@ -10,7 +10,7 @@ import { Decimal } from 'decimal.js';
 
 /** Decimal places kept for sizes, prices and fees as read. More is rejected, never rounded. */
 export const QTY_SCALE = 30;
-/** Decimal places of every stored USD amount (DESIGN.md §2 rule 5). */
+/** Decimal places of every stored USD amount (docs/design.md §2 rule 5). */
 export const USD_SCALE = 8;
 /** Decimal places of the informational per-unit fee columns. */
 export const PER_UNIT_SCALE = 18;
@@ -18,8 +18,6 @@ export const PER_UNIT_SCALE = 18;
 export const QTY_ONE = 10n ** BigInt(QTY_SCALE);
 /** Divisor that takes a product of two quantities (scale 2*QTY_SCALE) to USD_SCALE. */
 export const PRODUCT_TO_USD = 10n ** BigInt(2 * QTY_SCALE - USD_SCALE);
-/** Divisor that takes a quantity (QTY_SCALE) to USD_SCALE. */
-export const QTY_TO_USD = 10n ** BigInt(QTY_SCALE - USD_SCALE);
 export const PER_UNIT_ONE = 10n ** BigInt(PER_UNIT_SCALE);
 
 /** n / d rounded half to even; d must be positive. */

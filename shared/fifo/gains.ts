@@ -1,5 +1,5 @@
 /**
- * Computing amounts for the slices that lot selection chose (DESIGN.md §2 rules 2-5).
+ * Computing amounts for the slices that lot selection chose (docs/design.md §2 rules 2-5).
  * Every USD amount is rounded half to even to USD_SCALE places, and the slice that ends
  * a lot or a sell takes the exact remainder, so totals are conserved to the quantum.
  */

@@ -1,4 +1,4 @@
-/** The pure FIFO engine: no I/O. See README "FIFO rules" and DESIGN.md §2. */
+/** The pure FIFO engine: no I/O. Its rules: docs/design.md §2. */
 export { SymbolBook, TradeOrderError, UnmatchedSellError } from './book.ts';
 export { computeFifo, type FifoResult } from './compute.ts';
 export * from './decimal.ts';

@@ -1,5 +1,5 @@
 /**
- * Processing order (DESIGN.md §2 rule 1): per symbol by order_time, buys before sells at
+ * Processing order (docs/design.md §2 rule 1): per symbol by order_time, buys before sells at
  * one timestamp, then order_id. A sell may therefore consume a buy of the same timestamp,
  * never a later one.
  */

@@ -2,40 +2,31 @@
  * The engine's results as text: every number a canonical decimal string, null as null.
  * Shared by `fifo replay`, the database writers and the tests, so every path formats alike.
  */
+import { ALLOCATIONS } from '../tables/allocations.ts';
+import { LOTS } from '../tables/lots.ts';
+import { isFreeText, type RowColumn, rowColumns, writtenColumns } from '../tables/spec.ts';
 import { formatPerUnit, formatQty, formatUsd } from './decimal.ts';
 import type { Allocation, Lot } from './types.ts';
 
-export const ALLOCATION_COLUMNS = [
-  'sell_order_id',
-  'buy_order_id',
-  'symbol',
-  'allocated_size',
-  'buy_price',
-  'sell_price',
-  'buy_fees_per_unit',
-  'sell_fees_per_unit',
-  'cost_basis_usd',
-  'proceeds_usd',
-  'net_proceeds_usd',
-  'pnl_usd',
-  'buy_time',
-  'sell_time',
-  'notes',
-] as const;
+/** fifo_allocations' columns that hold the engine's results, in the table's order. */
+export const ALLOCATION_COLUMNS = rowColumns(ALLOCATIONS);
 
-export type AllocationRow = Record<(typeof ALLOCATION_COLUMNS)[number], string | null>;
+export type AllocationRow = Record<RowColumn<typeof ALLOCATIONS>, string | null>;
+
+/** fifo_lots' columns that hold a lot's state, in the table's order. */
+export const LOT_COLUMNS = rowColumns(LOTS);
+
+/** A lot as fifo_lots stores it, every value canonical text. */
+export type LotRow = Record<RowColumn<typeof LOTS>, string>;
 
 /**
  * The columns of fifo_allocations and fifo_lots whose values are free text (ids, symbols,
  * notes): any character may stand in them. Every other column holds the engine's numbers or
  * canonical times (digits, ".", "-", ":", "T" and "Z" only).
  */
-export const FREE_TEXT_COLUMNS: ReadonlySet<string> = new Set([
-  'sell_order_id',
-  'buy_order_id',
-  'symbol',
-  'notes',
-]);
+export const FREE_TEXT_COLUMNS: ReadonlySet<string> = new Set(
+  [...writtenColumns(ALLOCATIONS), ...writtenColumns(LOTS)].filter(isFreeText).map((c) => c.name),
+);
 
 const orNull = <T>(value: T | null, format: (v: T) => string): string | null =>
   value === null ? null : format(value);
@@ -60,15 +51,26 @@ export function allocationRow(a: Allocation): AllocationRow {
   };
 }
 
-export interface LotRow {
-  buy_order_id: string;
-  symbol: string;
-  size: string;
-  remaining_size: string;
-  remaining_cost_usd: string;
+export function lotRow(lot: Lot): LotRow {
+  return {
+    buy_order_id: lot.buyOrderId,
+    symbol: lot.symbol,
+    buy_time: lot.buyTime,
+    buy_price: formatQty(lot.buyPrice),
+    buy_fees_per_unit: formatPerUnit(lot.buyFeesPerUnit),
+    size: formatQty(lot.size),
+    remaining_size: formatQty(lot.remaining),
+    remaining_cost_usd: formatUsd(lot.remainingCost),
+  };
 }
 
-export function lotRow(lot: Lot): LotRow {
+/** What `fifo replay` prints of a lot: its size and what remains of it. */
+export type LotSummary = Pick<
+  LotRow,
+  'buy_order_id' | 'symbol' | 'size' | 'remaining_size' | 'remaining_cost_usd'
+>;
+
+export function lotSummary(lot: Lot): LotSummary {
   return {
     buy_order_id: lot.buyOrderId,
     symbol: lot.symbol,

@@ -56,7 +56,7 @@ export function parseTrade(row: RawTrade, timeIsCanonical = false): CheckedTrade
   if (plain !== null) return { trade: plain };
   const problems: string[] = [];
   const text = (field: string): string | null => {
-    // A trade without a fee paid none (DESIGN.md §2: fee NULL = 0).
+    // A trade without a fee paid none (docs/design.md §2: fee NULL = 0).
     if (field === 'fee' && (!(field in row) || row[field] === undefined)) return '';
     if (!(field in row) || row[field] === undefined) {
       problems.push(`missing field ${field}`);

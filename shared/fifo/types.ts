@@ -65,7 +65,7 @@ export interface DustWriteOff {
   readonly netProceeds: bigint;
 }
 
-/** What to do with the part of a sell that no open lot covers (DESIGN.md §2 rule 6). */
+/** What to do with the part of a sell that no open lot covers (docs/design.md §2 rule 6). */
 export type OnUnmatched = 'row' | 'error';
 
 export interface EngineOptions {

@@ -21,7 +21,7 @@ import {
   storedAllocationDigests,
   storedLotDigests,
 } from '../db/digests.ts';
-import { type LotText, readStoredLots } from '../db/lots.ts';
+import { readStoredLots } from '../db/lots.ts';
 import { acquire, type Database, discard } from '../db/pool.ts';
 import { storedSymbols } from '../db/progress.ts';
 import { emptyCounts, type RunCounts } from '../db/run-log.ts';
@@ -35,7 +35,7 @@ import {
   TradeCursor,
   type TradeSource,
 } from '../db/trades.ts';
-import { compareLots, type EngineOptions } from '../fifo/index.ts';
+import { compareLots, type EngineOptions, type LotRow } from '../fifo/index.ts';
 import type { JobLogger } from './context.ts';
 import { lockSymbolsOfSells } from './partitions/symbol-locks.ts';
 import { driftOf, type SymbolOutcome, SymbolStep } from './symbol-step.ts';
@@ -111,7 +111,7 @@ async function readPendingChanges(
 
 const FETCH_ROWS = 10_000;
 const abs = (v: bigint) => (v < 0n ? -v : v);
-const byBuyOrder = (a: LotText, b: LotText) =>
+const byBuyOrder = (a: LotRow, b: LotRow) =>
   compareLots(
     { buyTime: a.buy_time, buyOrderId: a.buy_order_id },
     { buyTime: b.buy_time, buyOrderId: b.buy_order_id },

@@ -4,11 +4,12 @@
  */
 
 import { allocationKey, type StoredAllocation } from '../db/allocations.ts';
-import { LOT_COLUMNS, type LotText } from '../db/lots.ts';
 import {
   ALLOCATION_COLUMNS,
   type AllocationRow,
   formatScaled,
+  LOT_COLUMNS,
+  type LotRow,
   parseScaled,
   QTY_SCALE,
 } from '../fifo/index.ts';
@@ -93,16 +94,16 @@ export function diffAllocations(
 }
 
 export interface LotDiff {
-  readonly upsert: LotText[];
+  readonly upsert: LotRow[];
   readonly deleteIds: string[];
   readonly added: number;
   readonly removed: number;
   readonly changed: number;
 }
 
-export function diffLots(computed: readonly LotText[], stored: readonly LotText[]): LotDiff {
+export function diffLots(computed: readonly LotRow[], stored: readonly LotRow[]): LotDiff {
   const byId = new Map(stored.map((lot) => [lot.buy_order_id, lot]));
-  const upsert: LotText[] = [];
+  const upsert: LotRow[] = [];
   let added = 0;
   let changed = 0;
   for (const lot of computed) {

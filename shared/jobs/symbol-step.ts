@@ -7,7 +7,6 @@
  * holds the one per-trade loop of the jobs (README, "The FIFO rules").
  */
 import type { StoredAllocation } from '../db/allocations.ts';
-import { type LotText, lotText } from '../db/lots.ts';
 import { checkSourceRow, hasPosition, type RejectedTrade, type SourceRow } from '../db/trades.ts';
 import {
   type Allocation,
@@ -15,6 +14,8 @@ import {
   allocationRow,
   type EngineOptions,
   type Lot,
+  type LotRow,
+  lotRow,
   realizedPnl,
   SymbolBook,
   type TradeKey,
@@ -47,7 +48,7 @@ export interface SymbolOutcome {
    * Every lot whose state differs from where it resumed, in canonical text: lots opened by
    * these trades, and resumed lots that sells took from. Closed lots included (remaining 0).
    */
-  readonly lots: LotText[];
+  readonly lots: LotRow[];
   /** trade_records.remaining_size values to write (only those that would change). */
   readonly mirror: RemainingUpdate[];
   readonly rejected: RejectedTrade[];
@@ -97,17 +98,17 @@ export class SymbolStep {
 
   finish(): SymbolOutcome {
     const finalLots = [...this.book.takeClosedLots(), ...this.book.openLots()];
-    const lots: LotText[] = [];
-    const remaining = new Map<string, string>();
+    const lots: LotRow[] = [];
+    const rowsByBuy = new Map<string, LotRow>();
     const givenBack = this.resume.givenBack ?? new Set<string>();
     const resumedMoved: { orderId: string; stored: null }[] = [];
     for (const lot of finalLots) {
       const before = this.resumed.get(lot.buyOrderId);
       const changed = before === undefined || before !== lot.remaining;
       if (!changed && !givenBack.has(lot.buyOrderId)) continue;
-      const text = lotText(lot);
+      const text = lotRow(lot);
       if (changed) lots.push(text);
-      remaining.set(lot.buyOrderId, text.remaining_size);
+      rowsByBuy.set(lot.buyOrderId, text);
       // A resumed lot's mirror value is not known here: written whenever it may have moved.
       if (before !== undefined) resumedMoved.push({ orderId: lot.buyOrderId, stored: null });
     }
@@ -119,7 +120,7 @@ export class SymbolStep {
       allocations: this.allocations.map(allocationRow),
       realizedPnl: realizedPnl(this.allocations),
       lots,
-      mirror: remainingSizeUpdatesOf([...this.buysSeen, ...resumedMoved], remaining),
+      mirror: remainingSizeUpdatesOf([...this.buysSeen, ...resumedMoved], rowsByBuy),
       rejected: this.rejected,
       last: this.last,
     };
@@ -129,7 +130,7 @@ export class SymbolStep {
 /** What the stored rows of a symbol hold, to compare a rebuilt symbol with. */
 export interface StoredSymbol {
   readonly allocations: readonly StoredAllocation[];
-  readonly lots: readonly LotText[];
+  readonly lots: readonly LotRow[];
   /**
    * The earliest order_time of the symbol's changes not yet consumed, or null: rows of sells
    * from then on differ because of those changes and are applied, not counted as drift.

@@ -11,10 +11,10 @@
 import type pg from 'pg';
 import { ALLOCATION_TARGET, allocationValues, deleteAllocationsById } from '../db/allocations.ts';
 import { bulkInsert } from '../db/bulk.ts';
-import { deleteLotsById, LOT_TARGET, type LotText, lotValues, upsertLots } from '../db/lots.ts';
+import { deleteLotsById, LOT_TARGET, lotValues, upsertLots } from '../db/lots.ts';
 import { deleteProgress, type SymbolProgress, writeProgress } from '../db/progress.ts';
 import { RemainingSizeStage } from '../db/remaining-stage.ts';
-import type { AllocationRow, TradeKey } from '../fifo/index.ts';
+import type { AllocationRow, LotRow, TradeKey } from '../fifo/index.ts';
 import { appendAll } from '../util/append.ts';
 import type { RemainingUpdate } from './remaining-size.ts';
 
@@ -25,7 +25,7 @@ interface Buffered {
   inserts: (string | null)[][];
   deleteIds: string[];
   lotInserts: (string | null)[][];
-  lotUpserts: LotText[];
+  lotUpserts: LotRow[];
   lotDeletes: string[];
   mirror: RemainingUpdate[];
   progress: SymbolProgress[];
@@ -82,12 +82,12 @@ export class SymbolWriter {
   }
 
   /** Plain inserts (COPY): only for lots nothing stored can conflict with. */
-  insertLots(lots: readonly LotText[]): void {
+  insertLots(lots: readonly LotRow[]): void {
     const { version, batchId } = this.options;
     for (const lot of lots) this.buffer.lotInserts.push(lotValues(lot, version, batchId));
   }
 
-  upsertLots(lots: readonly LotText[]): void {
+  upsertLots(lots: readonly LotRow[]): void {
     appendAll(this.buffer.lotUpserts, lots);
   }
 

@@ -3,58 +3,33 @@
  * and trigger, with the migration that makes it and how that migration treats a database
  * that already has it (the bot's). `fifo adopt --check` compares the live catalog with this
  * list; test/legacy/adopt-check.test.ts proves the list matches what `migrate` builds, so a
- * migration that adds an object must add it here too.
+ * migration that adds an object must add it here too. Every table's columns come from its
+ * spec (shared/tables/), which test/db/column-spec.test.ts holds equal to the catalog.
  */
+import { ALLOCATIONS } from '../tables/allocations.ts';
+import {
+  LEGACY_PNL_ARCHIVE,
+  MIRROR_WRITES,
+  REBUILD_PARTITIONS,
+  REBUILD_RUNS,
+  REJECTED_TRADES,
+  SYMBOL_LOCKS,
+  SYMBOL_PROGRESS,
+  TRADE_CHANGES,
+  VERSIONS,
+} from '../tables/bookkeeping.ts';
+import { COMPUTATION_LOG } from '../tables/computation-log.ts';
+import { LOTS } from '../tables/lots.ts';
+import {
+  type InsertMode,
+  MIGRATIONS,
+  type MigrationName,
+  type TableSpec,
+  type ValueKind,
+} from '../tables/spec.ts';
+import { TRADE_RECORDS } from '../tables/trade-source.ts';
 
-export const MIGRATIONS = {
-  tradeRecords: '0001_trade-records',
-  fifoTables: '0002_fifo-tables',
-  changeCapture: '0003_change-capture',
-  legacyArchive: '0004_legacy-archive',
-  jobRole: '0005_job-role',
-  fillRows: '0006_fill-rows',
-  rowUpdateCapture: '0007_row-update-capture',
-  botCoexistence: '0008_bot-coexistence',
-  security: '0009_security',
-  partitionedRebuild: '0010_partitioned-rebuild',
-} as const;
-
-export type MigrationName = (typeof MIGRATIONS)[keyof typeof MIGRATIONS];
-
-/**
- * What fifo-ledger puts in a column, or reads from it; it decides which column types work
- * (./adopt-check-columns.ts judges them).
- * - usd, quantity, per-unit: exact decimals with up to 8, 30 and 18 decimal places
- *   (shared/fifo/decimal.ts), written as text and read back with trim_scale()
- * - time: a UTC instant; text: a string; integer: a whole number (versions, ids);
- *   count: any number (counters, durations); uuid, boolean, jsonb: as named
- * - symbols: fifo_computation_log.symbols_processed, written as the column takes it
- *   (shared/db/run-log.ts): the list of symbols, their count or a comma list
- * - trade-number: a trade's float8 value, read through fifo_trade_source as text
- * - mirror: trade_records.remaining_size, written as double precision
- * - float8: a legacy PnL value, kept bit for bit by the archive
- */
-export type ValueKind =
-  | 'usd'
-  | 'quantity'
-  | 'per-unit'
-  | 'time'
-  | 'text'
-  | 'integer'
-  | 'count'
-  | 'uuid'
-  | 'boolean'
-  | 'jsonb'
-  | 'symbols'
-  | 'trade-number'
-  | 'mirror'
-  | 'float8';
-
-/**
- * How fifo-ledger's INSERTs fill a column: on every row with a value, with NULL on some
- * rows, or never (the column's default, else NULL).
- */
-export type InsertMode = 'always' | 'maybe-null' | 'omitted';
+export { type InsertMode, MIGRATIONS, type MigrationName, type ValueKind };
 
 export interface ExpectedColumn {
   readonly name: string;
@@ -122,24 +97,46 @@ export interface ExpectedTrigger {
   readonly definition: string;
 }
 
-const col = (
-  name: string,
-  type: string,
-  flags: Omit<ExpectedColumn, 'name' | 'type'> = {},
-): ExpectedColumn => ({
-  name,
-  type,
-  ...flags,
-});
-const VARCHAR = 'character varying';
-const FLOAT8 = 'double precision';
-const TSTZ = 'timestamp with time zone';
+/** What the column's default is, as a writer that leaves it out depends on it. */
+function defaultOf(table: TableSpec, c: TableSpec['columns'][number]): 'sequence' | 'true' | 'false' {
+  if (c.default?.startsWith('nextval(')) return 'sequence';
+  if (c.default === 'true' || c.default === 'false') return c.default;
+  throw new Error(`${table.name}.${c.name}: writers depend on a default its spec does not give`);
+}
 
-const UNMATCHED = 'on the unmatched row of a sell larger than its open lots';
-const RUNNING = "while the run is 'running'";
-const POSITIVE = { min: 'positive' } as const;
-const COUNT = { min: 'nonnegative', when: '0 when there was nothing to count' } as const;
-const SERIAL = { sql: 'sequence', why: 'fifo-ledger never writes it' } as const;
+/**
+ * A spec's columns as adopt --check expects them: fifo-ledger needs the columns it touches;
+ * in a table it inserts into, it leaves out those it neither takes from a row or a run nor
+ * inserts explicitly.
+ */
+function expectedColumns(table: TableSpec, inserts: boolean): ExpectedColumn[] {
+  return table.columns.map((c) => {
+    const expected: { -readonly [K in keyof ExpectedColumn]: ExpectedColumn[K] } = {
+      name: c.name,
+      type: c.type,
+    };
+    if (c.addedIfMissing) expected.addedIfMissing = true;
+    if (c.migration) expected.migration = c.migration;
+    if (c.kind) expected.required = true;
+    if (c.deprecated) expected.deprecated = true;
+    if (c.kind) expected.value = c.kind;
+    if (inserts && c.kind) {
+      expected.insert = c.insert ?? (c.from ? (c.nullWhen ? 'maybe-null' : 'always') : 'omitted');
+    }
+    if (c.nullWhen) expected.nullWhen = c.nullWhen;
+    if (c.sign) expected.sign = c.sign;
+    if (c.values) expected.values = c.values;
+    if (c.needsDefault) expected.needsDefault = { sql: defaultOf(table, c), why: c.needsDefault };
+    return expected;
+  });
+}
+
+/** A table as adopt --check expects it: its spec's columns, judged as the table is used. */
+const expectedTable = (spec: TableSpec, table: Omit<ExpectedTable, 'name' | 'columns'>): ExpectedTable => ({
+  name: spec.name,
+  ...table,
+  columns: expectedColumns(spec, table.inserts),
+});
 
 /** The deprecated PnL columns `fifo legacy archive` moves, in the archive's column order. */
 export const LEGACY_ARCHIVE_COLUMNS = [
@@ -153,44 +150,13 @@ export const LEGACY_ARCHIVE_COLUMNS = [
 export type LegacyArchiveColumn = (typeof LEGACY_ARCHIVE_COLUMNS)[number];
 
 export const EXPECTED_TABLES: readonly ExpectedTable[] = [
-  {
-    name: 'trade_records',
+  expectedTable(TRADE_RECORDS, {
     migration: MIGRATIONS.tradeRecords,
     mayExist: true,
     role: "the bot's: fifo-ledger reads it through fifo_trade_source and writes only remaining_size",
     inserts: false,
-    columns: [
-      col('order_id', VARCHAR, { required: true, value: 'text' }),
-      col('parent_id', VARCHAR, { deprecated: true }),
-      col('parent_ids', `${VARCHAR}[]`, { deprecated: true }),
-      col('symbol', VARCHAR, { required: true, value: 'text' }),
-      col('side', VARCHAR, { required: true, value: 'text' }),
-      col('order_time', TSTZ, { required: true, value: 'time' }),
-      col('price', FLOAT8, { required: true, value: 'trade-number' }),
-      col('size', FLOAT8, { required: true, value: 'trade-number' }),
-      col('pnl_usd', FLOAT8, { deprecated: true }),
-      col('total_fees_usd', FLOAT8, { required: true, addedIfMissing: true, value: 'trade-number' }),
-      col('trigger', 'jsonb'),
-      col('order_type', VARCHAR),
-      col('status', VARCHAR, { required: true, addedIfMissing: true, value: 'text' }),
-      col('source', VARCHAR),
-      col('cost_basis_usd', FLOAT8, { deprecated: true }),
-      col('sale_proceeds_usd', FLOAT8, { deprecated: true }),
-      col('net_sale_proceeds_usd', FLOAT8, { deprecated: true }),
-      col('remaining_size', FLOAT8, {
-        required: true,
-        addedIfMissing: true,
-        value: 'mirror',
-        sign: { min: 'nonnegative', when: '0 once a lot is consumed' },
-      }),
-      col('realized_profit', FLOAT8, { deprecated: true }),
-      col('ingest_via', 'text'),
-      col('last_reconciled_at', TSTZ),
-      col('last_reconciled_via', 'text'),
-    ],
-  },
-  {
-    name: 'fifo_allocations',
+  }),
+  expectedTable(ALLOCATIONS, {
     migration: MIGRATIONS.fifoTables,
     mayExist: true,
     role: "shared with the bot's FIFO script and reports: fifo-ledger writes its own versions",
@@ -201,436 +167,90 @@ export const EXPECTED_TABLES: readonly ExpectedTable[] = [
       'buy_time is null or buy_time <= sell_time',
       'buy_time <= sell_time',
     ],
-    columns: [
-      col('id', 'bigint', { required: true, value: 'integer', insert: 'omitted', needsDefault: SERIAL }),
-      col('sell_order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('buy_order_id', VARCHAR, {
-        required: true,
-        value: 'text',
-        insert: 'maybe-null',
-        nullWhen: UNMATCHED,
-      }),
-      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('allocated_size', 'numeric', {
-        required: true,
-        value: 'quantity',
-        insert: 'always',
-        sign: POSITIVE,
-      }),
-      col('buy_price', 'numeric', {
-        required: true,
-        value: 'quantity',
-        insert: 'maybe-null',
-        nullWhen: UNMATCHED,
-        sign: POSITIVE,
-      }),
-      col('sell_price', 'numeric', { required: true, value: 'quantity', insert: 'always', sign: POSITIVE }),
-      col('buy_fees_per_unit', 'numeric', {
-        required: true,
-        addedIfMissing: true,
-        value: 'per-unit',
-        insert: 'maybe-null',
-        nullWhen: UNMATCHED,
-        sign: { min: 'nonnegative', when: '0 when the buy paid no fee' },
-      }),
-      col('sell_fees_per_unit', 'numeric', {
-        required: true,
-        addedIfMissing: true,
-        value: 'per-unit',
-        insert: 'always',
-        sign: { min: 'nonnegative', when: '0 when the sell paid no fee' },
-      }),
-      col('cost_basis_usd', 'numeric', {
-        required: true,
-        value: 'usd',
-        insert: 'maybe-null',
-        nullWhen: UNMATCHED,
-        sign: {
-          min: 'nonnegative',
-          when: '0 when a slice costs less than half a hundred-millionth of a dollar',
-        },
-      }),
-      col('proceeds_usd', 'numeric', {
-        required: true,
-        value: 'usd',
-        insert: 'always',
-        sign: {
-          min: 'nonnegative',
-          when: '0 when a slice is worth less than half a hundred-millionth of a dollar',
-        },
-      }),
-      col('net_proceeds_usd', 'numeric', {
-        required: true,
-        addedIfMissing: true,
-        value: 'usd',
-        insert: 'always',
-        sign: { min: 'any', when: 'negative when the fee exceeds the gross proceeds' },
-      }),
-      col('pnl_usd', 'numeric', {
-        required: true,
-        value: 'usd',
-        insert: 'maybe-null',
-        nullWhen: UNMATCHED,
-        sign: { min: 'any', when: 'negative on a loss' },
-      }),
-      col('buy_time', TSTZ, {
-        required: true,
-        addedIfMissing: true,
-        value: 'time',
-        insert: 'maybe-null',
-        nullWhen: UNMATCHED,
-      }),
-      col('sell_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
-      col('allocation_time', TSTZ, {
-        required: true,
-        addedIfMissing: true,
-        value: 'time',
-        insert: 'omitted',
-      }),
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('allocation_batch_id', 'uuid', {
-        required: true,
-        addedIfMissing: true,
-        value: 'uuid',
-        insert: 'always',
-      }),
-      col('notes', 'text', {
-        required: true,
-        addedIfMissing: true,
-        value: 'text',
-        insert: 'maybe-null',
-        nullWhen: 'on every matched slice',
-      }),
-    ],
-  },
-  {
-    name: 'fifo_lots',
+  }),
+  expectedTable(LOTS, {
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
     role: "fifo-ledger's: every buy's lot per version",
     inserts: true,
     identities: [['allocation_version', 'buy_order_id']],
     conflictKeys: [['allocation_version', 'buy_order_id']],
-    columns: [
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('buy_order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('buy_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
-      col('buy_price', 'numeric', { required: true, value: 'quantity', insert: 'always', sign: POSITIVE }),
-      col('buy_fees_per_unit', 'numeric', {
-        required: true,
-        value: 'per-unit',
-        insert: 'always',
-        sign: { min: 'nonnegative', when: '0 when the buy paid no fee' },
-      }),
-      col('size', 'numeric', { required: true, value: 'quantity', insert: 'always', sign: POSITIVE }),
-      col('remaining_size', 'numeric', {
-        required: true,
-        value: 'quantity',
-        insert: 'always',
-        sign: { min: 'nonnegative', when: '0 once the lot is consumed' },
-      }),
-      col('remaining_cost_usd', 'numeric', {
-        required: true,
-        value: 'usd',
-        insert: 'always',
-        sign: { min: 'nonnegative', when: '0 once the lot is consumed' },
-      }),
-      col('allocation_batch_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
-      col('updated_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_symbol_progress',
+  }),
+  expectedTable(SYMBOL_PROGRESS, {
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
     role: "fifo-ledger's: how far each symbol's allocations reach",
     inserts: true,
     identities: [['allocation_version', 'symbol']],
     conflictKeys: [['allocation_version', 'symbol']],
-    columns: [
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('last_order_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
-      col('last_side', VARCHAR, { required: true, value: 'text', insert: 'always', values: ['buy', 'sell'] }),
-      col('last_order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('updated_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_versions',
+  }),
+  expectedTable(VERSIONS, {
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
     role: "fifo-ledger's: the versions it builds, which change capture records changes for",
     inserts: true,
     identities: [['allocation_version']],
     conflictKeys: [['allocation_version']],
-    columns: [
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('capture_changes', 'boolean', {
-        required: true,
-        value: 'boolean',
-        insert: 'omitted',
-        needsDefault: {
-          sql: 'true',
-          why: 'a version is registered without it and must have its changes captured',
-        },
-      }),
-      col('created_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('last_full_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_computation_log',
+  }),
+  expectedTable(COMPUTATION_LOG, {
     migration: MIGRATIONS.fifoTables,
     mayExist: true,
     role: "shared with the bot's FIFO script: fifo-ledger writes one row per run",
     inserts: true,
     identities: [['id'], ['allocation_batch_id']],
-    columns: [
-      col('id', 'bigint', { required: true, value: 'integer', insert: 'omitted', needsDefault: SERIAL }),
-      col('symbol', VARCHAR),
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('allocation_batch_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
-      col('computation_start', TSTZ, { required: true, value: 'time', insert: 'always' }),
-      col('computation_end', TSTZ, {
-        required: true,
-        value: 'time',
-        insert: 'maybe-null',
-        nullWhen: RUNNING,
-      }),
-      col('computation_duration_ms', 'bigint', {
-        required: true,
-        value: 'count',
-        insert: 'maybe-null',
-        nullWhen: RUNNING,
-        sign: COUNT,
-      }),
-      col('status', VARCHAR, {
-        required: true,
-        value: 'text',
-        insert: 'always',
-        values: ['running', 'completed', 'failed', 'skipped'],
-      }),
-      col('buys_processed', 'integer', { required: true, value: 'count', insert: 'omitted', sign: COUNT }),
-      col('sells_processed', 'integer', { required: true, value: 'count', insert: 'omitted', sign: COUNT }),
-      col('allocations_created', 'integer', {
-        required: true,
-        value: 'count',
-        insert: 'omitted',
-        sign: COUNT,
-      }),
-      col('error_message', 'text', {
-        required: true,
-        value: 'text',
-        insert: 'maybe-null',
-        nullWhen: 'on every run that did not fail',
-      }),
-      col('symbols_processed', 'integer', { required: true, value: 'symbols', insert: 'omitted' }),
-      col('total_pnl_computed', 'numeric', {
-        required: true,
-        value: 'usd',
-        insert: 'omitted',
-        sign: { min: 'any', when: 'negative on a loss' },
-      }),
-      col('computation_mode', VARCHAR, {
-        required: true,
-        value: 'text',
-        insert: 'always',
-        values: ['full', 'incremental'],
-      }),
-      col('triggered_by', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('created_at', TSTZ),
-      ...['allocations_removed', 'drift_rows_added', 'drift_rows_removed', 'drift_rows_changed'].map((c) =>
-        col(c, 'integer', {
-          required: true,
-          addedIfMissing: true,
-          value: 'count',
-          insert: 'omitted',
-          sign: COUNT,
-        }),
-      ),
-      col('drift_usd', 'numeric', {
-        required: true,
-        addedIfMissing: true,
-        value: 'usd',
-        insert: 'omitted',
-        sign: { min: 'any' },
-      }),
-      ...['trades_rejected', 'symbols_replayed', 'changes_consumed'].map((c) =>
-        col(c, 'integer', {
-          required: true,
-          addedIfMissing: true,
-          value: 'count',
-          insert: 'omitted',
-          sign: COUNT,
-        }),
-      ),
-      col('dry_run', 'boolean', { required: true, addedIfMissing: true, value: 'boolean', insert: 'always' }),
-      col('details', 'jsonb', { required: true, addedIfMissing: true, value: 'jsonb', insert: 'omitted' }),
-      col('fifo_ledger_run', 'boolean', {
-        required: true,
-        addedIfMissing: true,
-        migration: MIGRATIONS.botCoexistence,
-        value: 'boolean',
-        insert: 'always',
-        needsDefault: {
-          sql: 'false',
-          why: "the bot's FIFO script logs its runs without it, and they must not count as fifo-ledger's",
-        },
-      }),
-    ],
-  },
-  {
-    name: 'fifo_rejected_trades',
+  }),
+  expectedTable(REJECTED_TRADES, {
     migration: MIGRATIONS.fifoTables,
     mayExist: false,
     role: "fifo-ledger's: the trades it cannot use, with the reason",
     inserts: true,
     identities: [['order_id']],
     conflictKeys: [['order_id']],
-    columns: [
-      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('reason', 'text', { required: true, value: 'text', insert: 'always' }),
-      col('first_seen_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('last_seen_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_trade_changes',
+  }),
+  expectedTable(TRADE_CHANGES, {
     migration: MIGRATIONS.changeCapture,
     mayExist: false,
     role: "fifo-ledger's: the trade changes its triggers capture, in the bot's own sessions",
     inserts: true,
     identities: [['change_id']],
-    columns: [
-      col('change_id', 'bigint', {
-        required: true,
-        value: 'integer',
-        insert: 'omitted',
-        needsDefault: SERIAL,
-      }),
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('order_time', TSTZ, { required: true, value: 'time', insert: 'always' }),
-      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('recorded_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_legacy_pnl_archive',
+  }),
+  expectedTable(LEGACY_PNL_ARCHIVE, {
     migration: MIGRATIONS.legacyArchive,
     mayExist: false,
     role: "fifo-ledger's: the legacy PnL values `fifo legacy archive` moved",
     inserts: true,
     identities: [['order_id']],
     conflictKeys: [['order_id']],
-    columns: [
-      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      ...LEGACY_ARCHIVE_COLUMNS.map((c) =>
-        c === 'parent_id'
-          ? col(c, VARCHAR, {
-              required: true,
-              value: 'text',
-              insert: 'maybe-null',
-              nullWhen: 'on trades without one',
-            })
-          : col(c, FLOAT8, {
-              required: true,
-              value: 'float8',
-              insert: 'maybe-null',
-              nullWhen: 'on trades without one',
-            }),
-      ),
-      col('archived_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('restored_at', TSTZ, {
-        required: true,
-        value: 'time',
-        insert: 'maybe-null',
-        nullWhen: 'until `fifo legacy restore` runs',
-      }),
-    ],
-  },
-  {
-    name: 'fifo_mirror_writes',
+  }),
+  expectedTable(MIRROR_WRITES, {
     migration: MIGRATIONS.botCoexistence,
     mayExist: false,
     role: "fifo-ledger's: buys whose remaining_size another program rewrote",
     inserts: true,
     identities: [['order_id']],
-    columns: [
-      col('order_id', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-      col('recorded_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_rebuild_runs',
+  }),
+  expectedTable(REBUILD_RUNS, {
     migration: MIGRATIONS.partitionedRebuild,
     mayExist: false,
     role: "fifo-ledger's: the partitioned full rebuilds, planned and finished",
     inserts: true,
     identities: [['run_id']],
-    columns: [
-      col('run_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('partitions', 'integer', { required: true, value: 'count', insert: 'always' }),
-      col('dry_run', 'boolean', { required: true, value: 'boolean', insert: 'always' }),
-      col('first_build', 'boolean', { required: true, value: 'boolean', insert: 'always' }),
-      col('triggered_by', 'text', { required: true, value: 'text', insert: 'always' }),
-      col('planned_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('finished_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('status', 'text', {
-        required: true,
-        value: 'text',
-        insert: 'omitted',
-        values: ['open', 'completed', 'abandoned'],
-      }),
-      col('log_id', 'bigint', { required: true, value: 'integer', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_rebuild_partitions',
+  }),
+  expectedTable(REBUILD_PARTITIONS, {
     migration: MIGRATIONS.partitionedRebuild,
     mayExist: false,
     role: "fifo-ledger's: each partition of a partitioned rebuild, its lease and its figures",
     inserts: true,
     identities: [['run_id', 'partition']],
-    columns: [
-      col('run_id', 'uuid', { required: true, value: 'uuid', insert: 'always' }),
-      col('partition', 'integer', { required: true, value: 'count', insert: 'always', sign: COUNT }),
-      col('symbols', `${VARCHAR}[]`, { required: true, value: 'symbols', insert: 'always' }),
-      col('trades', 'bigint', { required: true, value: 'count', insert: 'always', sign: COUNT }),
-      col('status', 'text', {
-        required: true,
-        value: 'text',
-        insert: 'omitted',
-        values: ['pending', 'running', 'completed'],
-      }),
-      col('holder', 'text', { required: true, value: 'text', insert: 'omitted' }),
-      col('backend_pid', 'integer', { required: true, value: 'integer', insert: 'omitted' }),
-      col('claimed_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('lease_expires_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('heartbeat_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-      col('attempts', 'integer', { required: true, value: 'count', insert: 'omitted' }),
-      col('last_error', 'text', { required: true, value: 'text', insert: 'omitted' }),
-      col('result', 'jsonb', { required: true, value: 'jsonb', insert: 'omitted' }),
-      col('completed_at', TSTZ, { required: true, value: 'time', insert: 'omitted' }),
-    ],
-  },
-  {
-    name: 'fifo_symbol_locks',
+  }),
+  expectedTable(SYMBOL_LOCKS, {
     migration: MIGRATIONS.partitionedRebuild,
     mayExist: false,
     role: "fifo-ledger's: one row per symbol, locked by the transaction that writes the symbol",
     inserts: true,
     identities: [['allocation_version', 'symbol']],
     conflictKeys: [['allocation_version', 'symbol']],
-    columns: [
-      col('allocation_version', 'integer', { required: true, value: 'integer', insert: 'always' }),
-      col('symbol', VARCHAR, { required: true, value: 'text', insert: 'always' }),
-    ],
-  },
+  }),
 ];
 
 export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [

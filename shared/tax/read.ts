@@ -8,10 +8,8 @@
  * PostgreSQL's zone data is never asked, so the two tz databases cannot disagree about a row.
  */
 import type pg from 'pg';
-import { canonicalSelect } from '../db/sql.ts';
-import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
-
-const SELECT = canonicalSelect(ALLOCATION_COLUMNS);
+import { ALLOCATION_SELECT } from '../db/allocations.ts';
+import type { AllocationRow } from '../fifo/index.ts';
 
 /** The UTC instants read for a tax year: [Dec 30 before, Jan 3 after). */
 export function readBounds(year: number): { from: string; to: string } {
@@ -28,7 +26,7 @@ export async function readYearAllocations(
 ): Promise<AllocationRow[]> {
   const { from, to } = readBounds(year);
   const { rows } = await db.query<AllocationRow>(
-    `SELECT ${SELECT} FROM fifo_allocations
+    `SELECT ${ALLOCATION_SELECT} FROM fifo_allocations
      WHERE allocation_version = $1 AND sell_time >= $2::timestamptz AND sell_time < $3::timestamptz
      ORDER BY sell_time, sell_order_id COLLATE "C", buy_time NULLS LAST, buy_order_id COLLATE "C"`,
     [version, from, to],

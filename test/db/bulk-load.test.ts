@@ -10,7 +10,7 @@ import { RemainingSizeStage } from '../../shared/db/remaining-stage.ts';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { insertBotTrades, recordingLogger, resetTables, snapshotVersion } from '../support/fixtures.ts';
 
 let db: TestDatabase;
@@ -107,7 +107,7 @@ describe('a first build into empty tables', () => {
     );
   });
 
-  it.skipIf(needsServer)('keeps the indexes, without waiting, when a reader holds the tables', async () => {
+  it('keeps the indexes, without waiting, when a reader holds the tables', { tags: 'server' }, async () => {
     // Why: a report reading fifo_allocations must not make the rebuild wait, nor be blocked
     // for the whole rebuild; the run goes on in the normal mode.
     // Prepare
@@ -196,10 +196,10 @@ describe('remaining sizes', () => {
 
       // Act
       await stage.add([
-        { orderId: 'a', remaining: '0.1' },
-        { orderId: 'b', remaining: '0.25' },
+        { orderId: 'a', remaining: '0.1', buyTime: '2026-01-01T00:00:00.000000Z' },
+        { orderId: 'b', remaining: '0.25', buyTime: '2026-01-02T00:00:00.000000Z' },
       ]);
-      await stage.add([{ orderId: 'c', remaining: '0' }]);
+      await stage.add([{ orderId: 'c', remaining: '0', buyTime: '2026-01-03T00:00:00.000000Z' }]);
       const written = await stage.apply();
       const again = await stage.apply();
       await client.query('COMMIT');
