@@ -6,15 +6,13 @@
  */
 
 /**
- * V8's heap settings for the full rebuild, in MiB. Its live heap stays under 100 MB at 1M
- * trades over 50 symbols (`--trace-gc`), but without a limit V8 lets garbage pile up to a limit that follows
- * the machine's memory: peak RSS wandered from 400 to 930 MB between runs. The old-space
- * limit bounds that, so the function fits 1 GiB with room for a larger symbol. The young
- * generation is set on its own: a symbol's rows live for its whole write, and with 32 MiB
- * semi-spaces many of them were promoted and collected again. 64 MiB cut the rebuild's CPU
- * by a fifth at 1M trades (14.8-15.0 s against 18.5-19.3 s, three runs each) for 60 MB more
- * peak RSS (344 MB); 96 and 128 MiB gained nothing more. The benchmark runs the rebuild with
- * the same flags.
+ * V8's heap settings for the full rebuild, in MiB. The live heap is small, but without a limit
+ * V8 lets garbage pile up to a limit that follows the machine's memory, so peak RSS wanders.
+ * The old-space limit bounds that, so the function fits 1 GiB with room for a larger symbol.
+ * The young generation is set on its own: a symbol's rows live for its whole write, and with
+ * smaller semi-spaces many of them are promoted and collected again; larger ones gain nothing.
+ * The benchmark runs the rebuild with the same flags. The measurements behind both sizes:
+ * docs/performance.md, "The database jobs" (Memory).
  */
 export const FULL_REBUILD_HEAP = { oldSpaceMiB: 384, semiSpaceMiB: 64 } as const;
 
@@ -175,7 +173,6 @@ export function sessionLimitsFor(timeoutSeconds: number) {
 
 /** The values of FIFO_DB_TLS. */
 export const DB_TLS_MODES = ['verify-full', 'off'] as const;
-export type DbTlsMode = (typeof DB_TLS_MODES)[number];
 
 /** The Node.js 20+ Lambda runtimes carry the Amazon CAs (RDS included) in this file. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';

@@ -15,18 +15,14 @@
  * Local mode: with DATABASE_URL set, that connection string is used and Secrets Manager is
  * never called. FIFO_DB_TLS=off disables TLS, for a local test server only.
  */
+import { getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type pg from 'pg';
 import { z } from 'zod';
 import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { ConfigError, type JobLogger } from '../../shared/jobs/index.ts';
 import { DB_TLS_MODES, ENV } from './constants.ts';
-import {
-  getChoiceFromEnv,
-  getOptionalStringFromEnv,
-  getPositiveIntFromEnv,
-  getStringFromEnv,
-} from './env.ts';
+import { getWholeNumberFromEnv } from './env.ts';
 
 /** SQLSTATEs of a rejected login: invalid_password, invalid_authorization_specification. */
 const AUTH_FAILURES = new Set(['28P01', '28000']);
@@ -52,12 +48,9 @@ export interface ConnectionSettings {
 }
 
 /** Where and how to connect, from the environment (and the secret). */
-export async function resolveConnection(
-  options: { forceFetch?: boolean } = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ConnectionSettings> {
-  const tls = getChoiceFromEnv(ENV.dbTls, DB_TLS_MODES, 'verify-full', env);
-  const url = getOptionalStringFromEnv(ENV.databaseUrl, env);
+export async function resolveConnection(options: { forceFetch?: boolean } = {}): Promise<ConnectionSettings> {
+  const tls = tlsMode();
+  const url = optionalString(ENV.databaseUrl);
   if (url) {
     let parsed: URL;
     try {
@@ -75,8 +68,11 @@ export async function resolveConnection(
       source: 'DATABASE_URL',
     };
   }
-  const secretArn = getStringFromEnv(ENV.dbSecretArn, env);
-  const maxAge = getPositiveIntFromEnv(ENV.secretMaxAgeSeconds, DEFAULT_SECRET_MAX_AGE_SECONDS, env);
+  const secretArn = getStringFromEnv({ key: ENV.dbSecretArn });
+  const maxAge = getWholeNumberFromEnv({
+    key: ENV.secretMaxAgeSeconds,
+    defaultValue: DEFAULT_SECRET_MAX_AGE_SECONDS,
+  });
   const text = await getSecret(secretArn, { maxAge, forceFetch: options.forceFetch ?? false });
   let raw: unknown;
   try {
@@ -92,10 +88,13 @@ export async function resolveConnection(
     throw new ConfigError(`the database secret must be JSON with username and password; invalid: ${fields}`);
   }
   const secret = parsed.data;
-  const host = getOptionalStringFromEnv(ENV.dbHost, env) ?? secret.host;
+  const host = optionalString(ENV.dbHost) ?? secret.host;
   if (!host) throw new ConfigError(`${ENV.dbHost} is not set and the database secret has no host`);
-  const port = getPositiveIntFromEnv(ENV.dbPort, secret.port === undefined ? 5432 : Number(secret.port), env);
-  const database = getOptionalStringFromEnv(ENV.dbName, env) ?? secret.dbname ?? 'postgres';
+  const port = getWholeNumberFromEnv({
+    key: ENV.dbPort,
+    defaultValue: secret.port === undefined ? 5432 : Number(secret.port),
+  });
+  const database = optionalString(ENV.dbName) ?? secret.dbname ?? 'postgres';
   const connectionString = `postgres://${encodeURIComponent(secret.username)}:${encodeURIComponent(secret.password)}@${host}:${port}/${encodeURIComponent(database)}`;
   return {
     connectionString,
@@ -103,6 +102,18 @@ export async function resolveConnection(
     description: `${host}:${port}/${database} as ${secret.username} (secret)`,
     source: 'secret',
   };
+}
+
+/** A variable that may be unset; set but blank counts as unset. */
+function optionalString(key: string): string | undefined {
+  return getStringFromEnv({ key, defaultValue: '' }) || undefined;
+}
+
+function tlsMode(): (typeof DB_TLS_MODES)[number] {
+  const mode = getStringFromEnv({ key: ENV.dbTls, defaultValue: 'verify-full' });
+  const known = DB_TLS_MODES.find((allowed) => allowed === mode);
+  if (!known) throw new ConfigError(`${ENV.dbTls} must be one of ${DB_TLS_MODES.join(', ')}, got "${mode}"`);
+  return known;
 }
 
 function sslOptions(mode: (typeof DB_TLS_MODES)[number], host: string): pg.ConnectionConfig['ssl'] {
@@ -127,9 +138,13 @@ async function open(forceFetch: boolean, logger: JobLogger): Promise<Database> {
     ssl: settings.ssl,
     applicationName: 'fifo-ledger-lambda',
     session: {
-      statementTimeoutMs: getPositiveIntFromEnv(ENV.dbStatementTimeoutMs, 0),
-      lockTimeoutMs: getPositiveIntFromEnv(ENV.dbLockTimeoutMs, 0),
-      idleInTransactionTimeoutMs: getPositiveIntFromEnv(ENV.dbIdleInTransactionTimeoutMs, 0),
+      // 0 (unset): the server's default.
+      statementTimeoutMs: getWholeNumberFromEnv({ key: ENV.dbStatementTimeoutMs, defaultValue: 0 }),
+      lockTimeoutMs: getWholeNumberFromEnv({ key: ENV.dbLockTimeoutMs, defaultValue: 0 }),
+      idleInTransactionTimeoutMs: getWholeNumberFromEnv({
+        key: ENV.dbIdleInTransactionTimeoutMs,
+        defaultValue: 0,
+      }),
     },
   });
   logger.info('database pool opened', { database: settings.description, forceFetch });
@@ -162,7 +177,10 @@ export async function closeDatabase(): Promise<void> {
  * Runs `work` on the container's pool. On an authentication failure the secret is fetched
  * again (bypassing the cache), the pool is rebuilt and `work` runs once more.
  */
-export async function withDatabase<T>(logger: JobLogger, work: (db: Database) => Promise<T>): Promise<T> {
+export async function withContainerPool<T>(
+  logger: JobLogger,
+  work: (db: Database) => Promise<T>,
+): Promise<T> {
   try {
     return await work(await getDatabase(logger));
   } catch (error) {

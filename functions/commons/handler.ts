@@ -1,16 +1,21 @@
 /**
- * The plumbing every handler shares: the event is validated, the Lambda context (request
- * id, cold start) and the scheduled time go into every log line, the metrics carry the
- * deployment dimension and are flushed as EMF whatever happens, and a failure is logged and
- * rethrown so that Lambda counts it (Errors alarm, async retry, failure destination).
+ * The plumbing every handler shares, on middy with Powertools' own middlewares:
+ * injectLambdaContext puts the Lambda context (request id, cold start) into every log line and
+ * resets the invocation's keys after it; logMetrics flushes the metrics as EMF whatever happens.
+ * The job's part: the event is validated, the scheduled time is logged with every line, the
+ * metrics carry the deployment dimension, and a failure is logged and rethrown so that Lambda
+ * counts it (Errors alarm, async retry, failure destination).
  */
+import { getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ConfigError, resolveVersion } from '../../shared/jobs/index.ts';
 import { DEPLOYMENT_DIMENSION, ENV } from './constants.ts';
-import { getStringFromEnv } from './env.ts';
 import { logger, metrics } from './powertools.ts';
 
 /**
@@ -49,11 +54,11 @@ export function jobHandler<S extends z.ZodType<ScheduledEvent>, R>(
   schema: S,
   run: (invocation: JobInvocation<z.infer<S>>) => Promise<R>,
 ): JobHandler<R> {
-  return async (rawEvent, context) => {
-    logger.addContext(context);
+  const invoke = async (rawEvent: unknown, context: Context): Promise<R> => {
     logger.appendKeys({ job });
     try {
-      metrics.setDefaultDimensions({ [DEPLOYMENT_DIMENSION]: getStringFromEnv(ENV.deployment) });
+      // Read per invocation, not at module scope: a missing variable fails the run with a log line.
+      metrics.setDefaultDimensions({ [DEPLOYMENT_DIMENSION]: getStringFromEnv({ key: ENV.deployment }) });
       const event = parseEvent(schema, rawEvent);
       const scheduledTime = event.scheduledTime ?? null;
       logger.appendKeys({ scheduledTime });
@@ -70,11 +75,13 @@ export function jobHandler<S extends z.ZodType<ScheduledEvent>, R>(
     } catch (error) {
       logger.error(`${job} failed`, error as Error);
       throw error;
-    } finally {
-      metrics.publishStoredMetrics();
-      logger.resetKeys();
     }
   };
+  // No early timeout (timeoutEarlyInMillis 0): the jobs do not listen for middy's abort, so the
+  // middlewares would flush and reset under a job still running. Lambda's timeout ends the run.
+  return middy(invoke, { timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
 }
 
 function parseEvent<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {

@@ -27,8 +27,8 @@ import {
   MAX_FULL_REBUILD_PARTITIONS,
   METRICS,
 } from '../commons/constants.ts';
-import { withDatabase } from '../commons/database.ts';
-import { getPositiveIntFromEnv } from '../commons/env.ts';
+import { withContainerPool } from '../commons/database.ts';
+import { getWholeNumberFromEnv } from '../commons/env.ts';
 import { type JobInvocation, jobHandler, scheduledFields } from '../commons/handler.ts';
 import { emitFullRebuild } from '../commons/job-metrics.ts';
 import { emit } from '../commons/metrics.ts';
@@ -136,7 +136,10 @@ function lockWaitMs(context: Context): number {
   const wait = Math.max(
     0,
     Math.min(
-      getPositiveIntFromEnv(ENV.fullRebuildLockWaitSeconds, DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS) * 1000,
+      getWholeNumberFromEnv({
+        key: ENV.fullRebuildLockWaitSeconds,
+        defaultValue: DEFAULT_FULL_REBUILD_LOCK_WAIT_SECONDS,
+      }) * 1000,
       context.getRemainingTimeInMillis() - FULL_REBUILD_LOCK_WAIT_MARGIN_MS,
     ),
   );
@@ -157,7 +160,7 @@ async function rebuild(invocation: Invocation<typeof rebuildEventSchema>): Promi
   const { event, context, version, triggeredBy, logger, metrics } = invocation;
   emit(metrics, METRICS.fullRebuildRuns, 1);
   const result = await failingCounts(invocation, () =>
-    withDatabase(logger, (db) =>
+    withContainerPool(logger, (db) =>
       runFullRebuild(db, {
         version,
         dryRun: event.dryRun ?? false,
@@ -188,10 +191,11 @@ async function plan(invocation: Invocation<typeof planEventSchema>): Promise<Pla
   // One run, however many partitions: counted here, its success at finish.
   emit(metrics, METRICS.fullRebuildRuns, 1);
   const run = await failingCounts(invocation, () =>
-    withDatabase(logger, (db) =>
+    withContainerPool(logger, (db) =>
       planPartitionedRebuild(db, {
         version,
-        partitions: event.partitions ?? getPositiveIntFromEnv(ENV.fullRebuildPartitions, 1),
+        partitions:
+          event.partitions ?? getWholeNumberFromEnv({ key: ENV.fullRebuildPartitions, defaultValue: 1 }),
         dryRun: event.dryRun ?? false,
         triggeredBy,
         logger,
@@ -211,7 +215,7 @@ async function plan(invocation: Invocation<typeof planEventSchema>): Promise<Pla
 async function partition(invocation: Invocation<typeof partitionEventSchema>): Promise<PartitionResult> {
   const { event, context, logger } = invocation;
   logger.appendKeys({ runId: event.runId, partition: event.partition });
-  return withDatabase(logger, (db) =>
+  return withContainerPool(logger, (db) =>
     runRebuildPartition(db, {
       runId: event.runId,
       partition: event.partition,
@@ -225,7 +229,7 @@ async function finish(invocation: Invocation<typeof finishEventSchema>): Promise
   const { event, triggeredBy, logger, metrics } = invocation;
   logger.appendKeys({ runId: event.runId });
   const result = await failingCounts(invocation, () =>
-    withDatabase(logger, (db) =>
+    withContainerPool(logger, (db) =>
       finishPartitionedRebuild(db, {
         runId: event.runId,
         logger,

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { readHealth, runIncremental } from '../../shared/jobs/index.ts';
 import { METRICS } from '../commons/constants.ts';
-import { withDatabase } from '../commons/database.ts';
+import { withContainerPool } from '../commons/database.ts';
 import { jobHandler, scheduledFields } from '../commons/handler.ts';
 import { emitFullRebuild, emitHealth } from '../commons/job-metrics.ts';
 import { emit } from '../commons/metrics.ts';
@@ -21,7 +21,7 @@ export const handler = jobHandler(
     emit(metrics, METRICS.incrementalRuns, 1);
     const started = Date.now();
     try {
-      const result = await withDatabase(logger, (db) =>
+      const result = await withContainerPool(logger, (db) =>
         runIncremental(db, { version, since: event.since, triggeredBy, logger }),
       );
       emit(metrics, METRICS.tradesProcessed, result.tradesProcessed);
@@ -42,7 +42,7 @@ export const handler = jobHandler(
     } finally {
       emit(metrics, METRICS.incrementalDuration, Date.now() - started);
       try {
-        emitHealth(metrics, await withDatabase(logger, (db) => readHealth(db.pool, version)));
+        emitHealth(metrics, await withContainerPool(logger, (db) => readHealth(db.pool, version)));
       } catch (error) {
         // No lag datapoint: the freshness alarm treats the gap as breaching.
         logger.warn('could not read health after the run', { error: (error as Error).message });

@@ -9,6 +9,7 @@
  * database is the secret's current one, also just after a rotation. Without the two login
  * variables (a local run with DATABASE_URL) only the migrations run.
  */
+import { getStringFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import {
@@ -21,8 +22,7 @@ import {
 import { migrate } from '../../shared/db/migrate.ts';
 import { ConfigError } from '../../shared/jobs/index.ts';
 import { METRICS } from '../commons/constants.ts';
-import { withDatabase } from '../commons/database.ts';
-import { getOptionalStringFromEnv } from '../commons/env.ts';
+import { withContainerPool } from '../commons/database.ts';
 import { jobHandler, scheduledEventSchema } from '../commons/handler.ts';
 import { emit } from '../commons/metrics.ts';
 
@@ -30,7 +30,7 @@ const loginSecretSchema = z.object({ username: z.string().min(1), password: z.st
 
 export const handler = jobHandler('migrate', scheduledEventSchema, async ({ logger, metrics }) => {
   const loginSecrets = loginSecretArns();
-  const { applied, logins } = await withDatabase(logger, async (db) => {
+  const { applied, logins } = await withContainerPool(logger, async (db) => {
     const client = await db.pool.connect();
     try {
       const result = await migrate(client, (line) => logger.info(line));
@@ -68,8 +68,9 @@ export const handler = jobHandler('migrate', scheduledEventSchema, async ({ logg
 });
 
 function loginSecretArns(): { job: string; report: string } | undefined {
-  const job = getOptionalStringFromEnv(LOGIN_SECRET_ENV.job);
-  const report = getOptionalStringFromEnv(LOGIN_SECRET_ENV.report);
+  // Unset or blank: not configured.
+  const job = getStringFromEnv({ key: LOGIN_SECRET_ENV.job, defaultValue: '' });
+  const report = getStringFromEnv({ key: LOGIN_SECRET_ENV.report, defaultValue: '' });
   if (!job && !report) return undefined;
   if (!job || !report) {
     throw new ConfigError(

@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { loadReportConfig, MAX_WINDOW_HOURS } from '../../shared/report/config.ts';
-import { runDailyReport } from '../../shared/report/index.ts';
+import { createSesClient, runDailyReport } from '../../shared/report/index.ts';
 import { METRICS } from '../commons/constants.ts';
-import { withDatabase } from '../commons/database.ts';
+import { withContainerPool } from '../commons/database.ts';
 import { jobHandler, scheduledFields } from '../commons/handler.ts';
 import { emit } from '../commons/metrics.ts';
 
@@ -17,6 +17,9 @@ export const eventSchema = z.strictObject({
   hours: z.number().int().min(1).max(MAX_WINDOW_HOURS).optional(),
   send: z.boolean().optional(),
 });
+
+/** Made once per container, reused by every warm invocation (shared/report/send.ts). */
+const ses = createSesClient();
 
 export const handler = jobHandler('report', eventSchema, async ({ event, version, logger, metrics }) => {
   emit(metrics, METRICS.reportRuns, 1);
@@ -29,9 +32,14 @@ export const handler = jobHandler('report', eventSchema, async ({ event, version
   if (!mail) logger.warn('REPORT_SENDER and REPORT_RECIPIENTS are not set: the report is logged, not sent');
   const send =
     mail && event.send !== false
-      ? { sender: config.sender!, recipients: config.recipients, subjectPrefix: config.subjectPrefix }
+      ? {
+          sender: config.sender!,
+          recipients: config.recipients,
+          subjectPrefix: config.subjectPrefix,
+          client: ses,
+        }
       : undefined;
-  const result = await withDatabase(logger, (db) =>
+  const result = await withContainerPool(logger, (db) =>
     runDailyReport(db, {
       version,
       hours: event.hours ?? config.windowHours,

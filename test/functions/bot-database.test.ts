@@ -1,5 +1,5 @@
 /**
- * The four Lambda handlers on the bot's real database (../shared/bot-schema.sql, loaded as it
+ * The four Lambda handlers on the bot's real database (test/fixtures/bot-schema.sql, loaded as it
  * is, with the bot's rows): the deploy-time migration adopts it, the jobs build fifo-ledger's
  * own version beside the bot's version 2, and nothing of the bot's is touched.
  */
@@ -12,7 +12,6 @@ import { handler as incremental } from '../../functions/incremental/index.ts';
 import { handler as migrate } from '../../functions/migrate/index.ts';
 import { handler as report } from '../../functions/report/index.ts';
 import { BOT_VIEWS } from '../support/bot-schema.ts';
-import { needsServer } from '../support/database.ts';
 import { fakeContext, handlerSuite } from './support.ts';
 
 const NIGHTLY = {
@@ -35,7 +34,7 @@ async function botRows(suite: ReturnType<typeof handlerSuite>) {
   };
 }
 
-describe.skipIf(needsServer)("the handlers on the bot's database", () => {
+describe("the handlers on the bot's database", { tags: ['server'] }, () => {
   const suite = handlerSuite({ database: 'bot' });
   // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
   let ses: AwsStub<any, any, any>;

@@ -9,7 +9,6 @@ import { ENV, METRICS } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/full-rebuild/index.ts';
 import { LOCK_NAMESPACE } from '../../shared/db/sql.ts';
 import { LockBusyError, runFullRebuild } from '../../shared/jobs/index.ts';
-import { needsServer } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
 import { fakeContext, handlerSuite, single } from './support.ts';
 
@@ -25,7 +24,7 @@ const NIGHTLY = {
   attempt: '1',
 };
 
-describe.skipIf(needsServer)('the nightly rebuild and a held lock', () => {
+describe('the nightly rebuild and a held lock', { tags: ['server'] }, () => {
   const suite = handlerSuite();
   let holder: pg.Client | null = null;
   /** Another session holding version 1's lock, as an incremental run does while it works. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METRICS, METRICS_NAMESPACE, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/full-rebuild/index.ts';
-import { needsServer } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
 import { alarmOn, DEPLOYMENT, fakeContext, handlerSuite, single } from './support.ts';
 
@@ -32,7 +31,7 @@ const TRADES = [
   },
 ];
 
-describe.skipIf(needsServer)('full-rebuild handler', () => {
+describe('full-rebuild handler', { tags: ['server'] }, () => {
   const suite = handlerSuite();
 
   it('emits FullRebuildSucceeded as the missed-rebuild alarm reads it', async () => {

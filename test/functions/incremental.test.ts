@@ -5,9 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { METRICS, METRICS_NAMESPACE, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/incremental/index.ts';
 import { tryLockVersion, unlockVersion } from '../../shared/db/run-log.ts';
-import { needsServer } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
-import { alarmOn, DEPLOYMENT, fakeContext, handlerSuite, SECRET_ARN, single } from './support.ts';
+import {
+  alarmOn,
+  DEPLOYMENT,
+  fakeContext,
+  handlerEnvironment,
+  handlerSuite,
+  SECRET_ARN,
+  single,
+} from './support.ts';
 
 const SCHEDULED = {
   scheduledTime: '2026-03-01T12:05:00Z',
@@ -15,7 +22,7 @@ const SCHEDULED = {
   attempt: '1',
 };
 
-describe.skipIf(needsServer)('incremental handler', () => {
+describe('incremental handler', { tags: ['server'] }, () => {
   const suite = handlerSuite();
 
   it('emits the freshness lag on a quiet market, as the freshness alarm watches it', async () => {
@@ -127,6 +134,10 @@ describe.skipIf(needsServer)('incremental handler', () => {
     expect(suite.secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
     expect(suite.secrets).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
   });
+});
+
+describe('incremental handler, before any query', () => {
+  const suite = handlerEnvironment();
 
   it('fails an invocation whose event has unknown fields, and logs why', async () => {
     // Why: a typo in a manual invocation ("dryrun") must fail loudly, never run with defaults.
@@ -140,5 +151,6 @@ describe.skipIf(needsServer)('incremental handler', () => {
     await expect(invocation).rejects.toThrow(/invalid event/);
     const failed = suite.stdout.logs().find((l) => l.message === 'incremental failed');
     expect(failed).toMatchObject({ level: 'ERROR', function_request_id: 'req-bad' });
+    expect(suite.secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
   });
 });

@@ -22,7 +22,7 @@ import {
 } from '../../shared/db/logins.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import { type Database, openDatabase } from '../../shared/db/pool.ts';
-import { needsServer, serverUrl } from '../support/database.ts';
+import { serverUrl } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
 import { fakeContext, handlerSuite, resetContainer, SECRET_ARN, secretFor } from './support.ts';
 
@@ -98,7 +98,50 @@ describe('scramVerifier', () => {
   });
 });
 
-describe.skipIf(needsServer)('database logins: migrate as the owner, then each login', () => {
+describe('provisionLogins, before any query', () => {
+  it('refuses reserved and duplicate login names before touching the database', async () => {
+    // Why: a login named like a migration role (or twice) would merge privileges that must stay apart.
+    // Prepare
+    const queries: string[] = [];
+    const client = {
+      query: async (sql: string) => {
+        queries.push(sql);
+        throw new Error('the database was touched');
+      },
+    } as unknown as pg.ClientBase;
+    const spec = (username: string, role: typeof WRITER_ROLE | typeof READER_ROLE) => ({
+      username,
+      password: 'x-password',
+      role,
+    });
+
+    // Act
+    const results = await Promise.all(
+      [
+        [spec(WRITER_ROLE, WRITER_ROLE)],
+        [spec('pg_monitor', READER_ROLE)],
+        [spec('fifo_ledger_job', WRITER_ROLE), spec('fifo_ledger_job', READER_ROLE)],
+        [spec('x'.repeat(64), WRITER_ROLE)],
+      ].map((specs) =>
+        provisionLogins(client, specs).then(
+          () => 'accepted',
+          (error: Error) => error.message,
+        ),
+      ),
+    );
+
+    // Assess
+    expect(results).toEqual([
+      expect.stringContaining('reserved role name'),
+      expect.stringContaining('reserved role name'),
+      expect.stringContaining('named by two secrets'),
+      expect.stringContaining('longer than 63 bytes'),
+    ]);
+    expect(queries).toEqual([]);
+  });
+});
+
+describe('database logins: migrate as the owner, then each login', { tags: ['server'] }, () => {
   const suite = handlerSuite({ database: 'empty' });
   // Roles belong to the server, not to the test database: names of this run only.
   const run = randomBytes(4).toString('hex');
@@ -427,40 +470,5 @@ describe.skipIf(needsServer)('database logins: migrate as the owner, then each l
     // One transaction: the job login, provisioned first, kept its password each time.
     expect((await roleState(JOB))?.verifier).toBe(jobBefore);
     expect((await roleState(bot))?.verifier).toBeNull();
-  });
-
-  it('refuses reserved and duplicate login names before touching the database', async () => {
-    // Why: a login named like a migration role (or twice) would merge privileges that must stay apart.
-    // Prepare
-    const client = await suite.db.pool.connect();
-    const spec = (username: string, role: typeof WRITER_ROLE | typeof READER_ROLE) => ({
-      username,
-      password: 'x-password',
-      role,
-    });
-
-    // Act
-    const results = await Promise.all(
-      [
-        [spec(WRITER_ROLE, WRITER_ROLE)],
-        [spec('pg_monitor', READER_ROLE)],
-        [spec(JOB, WRITER_ROLE), spec(JOB, READER_ROLE)],
-        [spec('x'.repeat(64), WRITER_ROLE)],
-      ].map((specs) =>
-        provisionLogins(client, specs).then(
-          () => 'accepted',
-          (error: Error) => error.message,
-        ),
-      ),
-    );
-    client.release();
-
-    // Assess
-    expect(results).toEqual([
-      expect.stringContaining('reserved role name'),
-      expect.stringContaining('reserved role name'),
-      expect.stringContaining('named by two secrets'),
-      expect.stringContaining('longer than 63 bytes'),
-    ]);
   });
 });

@@ -9,9 +9,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ENV, METRICS, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/full-rebuild/index.ts';
-import { needsServer } from '../support/database.ts';
 import { type BotTrade, insertBotTrades, snapshotVersion } from '../support/fixtures.ts';
-import { DEPLOYMENT, fakeContext, handlerSuite, single } from './support.ts';
+import { DEPLOYMENT, fakeContext, handlerEnvironment, handlerSuite, single } from './support.ts';
 
 /** An invocation's context with the function's 15 minutes ahead, as under the state machine. */
 const invocation = (requestId: string) => ({
@@ -81,7 +80,7 @@ async function waitFor<T>(check: () => Promise<T | undefined>, ms = 20_000): Pro
   }
 }
 
-describe.skipIf(needsServer)('the partitioned rebuild through the handler', () => {
+describe('the partitioned rebuild through the handler', { tags: ['server'] }, () => {
   const suite = handlerSuite();
   let writer: pg.Client | null = null;
 
@@ -250,6 +249,10 @@ describe.skipIf(needsServer)('the partitioned rebuild through the handler', () =
     expect(rows[0]?.status).toBe('failed');
     expect(rows[0]?.error).toContain('Error: terminating connection');
   });
+});
+
+describe('the partitioned rebuild through the handler, before any query', () => {
+  handlerEnvironment();
 
   it('rejects an event that is not one of the four shapes, naming the field', async () => {
     // Why: a state machine payload with a typo must fail loudly at the step, not run a whole rebuild.

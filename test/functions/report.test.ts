@@ -1,13 +1,13 @@
 /** The report handler as Lambda runs it: real PostgreSQL, Secrets Manager and SES mocked. */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV, METRICS, metricDimensions } from '../../functions/commons/constants.ts';
 import { handler } from '../../functions/report/index.ts';
-import { needsServer } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
-import { DEPLOYMENT, fakeContext, handlerSuite, single } from './support.ts';
+import { DEPLOYMENT, fakeContext, handlerEnvironment, handlerSuite, single } from './support.ts';
 
 const DAILY = {
   scheduledTime: '2026-03-02T07:00:00Z',
@@ -15,24 +15,47 @@ const DAILY = {
   attempt: '1',
 };
 
-describe.skipIf(needsServer)('report handler', () => {
-  const suite = handlerSuite();
+/** SES mocked and a mail configuration set, for each test; read the stub inside tests. */
+function useMailEnvironment() {
   // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
-  let ses: AwsStub<any, any, any>;
-
+  const mail = {} as { ses: AwsStub<any, any, any> };
   beforeEach(() => {
-    ses = mockClient(SESv2Client);
-    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
+    mail.ses = mockClient(SESv2Client);
+    mail.ses.on(SendEmailCommand).resolves({ MessageId: 'ses-message-1' });
     vi.stubEnv(ENV.reportSender, 'FIFO Reports <reports@example.com>');
     vi.stubEnv(ENV.reportRecipients, 'ops@example.com, cfo@example.com');
     vi.stubEnv(ENV.reportTimeZone, 'UTC');
   });
   afterEach(() => {
-    ses.restore();
+    mail.ses.restore();
   });
+  return mail;
+}
+
+describe('report handler, before any query', () => {
+  const suite = handlerEnvironment();
+  const mail = useMailEnvironment();
+
+  it('fails on half a mail configuration', async () => {
+    // Why: a sender without recipients is a mistake that must surface, not a silent "don't mail".
+    // Prepare
+    vi.stubEnv(ENV.reportRecipients, '');
+
+    // Act
+    const invocation = handler(DAILY, fakeContext('report'));
+
+    // Assess
+    await expect(invocation).rejects.toThrow(/REPORT_RECIPIENTS/);
+    expect(mail.ses).toHaveReceivedCommandTimes(SendEmailCommand, 0);
+    expect(suite.secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 0);
+  });
+});
+
+describe('report handler', { tags: ['server'] }, () => {
+  const suite = handlerSuite();
+  const mail = useMailEnvironment();
 
   it('mails the report through SES and counts it', async () => {
-    // Why: the daily mail is the operator's main view; the handler must pass the configured sender and recipients.
     // Prepare
     await insertBotTrades(suite.db.pool, [
       {
@@ -51,8 +74,8 @@ describe.skipIf(needsServer)('report handler', () => {
 
     // Assess
     expect(result.messageId).toBe('ses-message-1');
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
-    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, {
+    expect(mail.ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+    expect(mail.ses).toHaveReceivedCommandWith(SendEmailCommand, {
       FromEmailAddress: 'FIFO Reports <reports@example.com>',
       Destination: { ToAddresses: ['ops@example.com', 'cfo@example.com'] },
     });
@@ -66,7 +89,7 @@ describe.skipIf(needsServer)('report handler', () => {
   });
 
   it('builds and logs the report without mailing it when no sender is configured', async () => {
-    // Why: a stack deployed without reportSender must still run cleanly, never fail or half-send.
+    // Why: reportSender is optional in the stack's configuration.
     // Prepare
     vi.stubEnv(ENV.reportSender, '');
     vi.stubEnv(ENV.reportRecipients, '');
@@ -77,21 +100,8 @@ describe.skipIf(needsServer)('report handler', () => {
     // Assess
     expect(result.messageId).toBeNull();
     expect(result.subject).toMatch(/fifo-ledger/);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 0);
+    expect(mail.ses).toHaveReceivedCommandTimes(SendEmailCommand, 0);
     expect(single(suite.stdout.metrics(), METRICS.reportsSent.name).values).toEqual([0]);
-  });
-
-  it('fails on half a mail configuration', async () => {
-    // Why: a sender without recipients is a mistake that must surface, not a silent "don't mail".
-    // Prepare
-    vi.stubEnv(ENV.reportRecipients, '');
-
-    // Act
-    const invocation = handler(DAILY, fakeContext('report'));
-
-    // Assess
-    await expect(invocation).rejects.toThrow(/REPORT_RECIPIENTS/);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 0);
   });
 
   it("passes the sections' REPORT_* settings to the report, and fails on a bad one before any query", async () => {
@@ -113,7 +123,7 @@ describe.skipIf(needsServer)('report handler', () => {
 
     // Act
     await handler(DAILY, fakeContext('report'));
-    const sent = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
+    const sent = mail.ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
     vi.stubEnv('REPORT_MAKER_FEE', 'cheap');
     const invalid = handler(DAILY, fakeContext('report'));
 
@@ -122,6 +132,6 @@ describe.skipIf(needsServer)('report handler', () => {
     expect(html).toContain('<b>Needs:</b> a table or view report_prices with columns symbol');
     expect(html).toContain('from the REPORT_STARTING_EQUITY setting');
     await expect(invalid).rejects.toThrow(/REPORT_MAKER_FEE: must be a fee rate/);
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+    expect(mail.ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
   });
 });

@@ -45,7 +45,7 @@ export function fakeContext(functionName: string, requestId = `req-${functionNam
 }
 
 /** The secret as RDS writes it, pointing at a test database (trust auth ignores the password). */
-export function secretFor(db: TestDatabase, overrides: Record<string, unknown> = {}): string {
+export function secretFor(db: Pick<TestDatabase, 'url'>, overrides: Record<string, unknown> = {}): string {
   const url = new URL(db.url);
   return JSON.stringify({
     engine: 'postgres',
@@ -58,19 +58,23 @@ export function secretFor(db: TestDatabase, overrides: Record<string, unknown> =
   });
 }
 
+/** Where no PostgreSQL listens (port 1): a handler that reaches for it fails at once. */
+const NO_DATABASE = { url: 'postgres://postgres@127.0.0.1:1/none' };
+
 /**
  * The environment the stack gives the functions, minus TLS (the local server has none), with
- * Secrets Manager mocked to serve `db`'s credentials. Returns the mock for assertions.
+ * Secrets Manager mocked to serve `db`'s credentials (without `db`, credentials for a server
+ * that is not there). Returns the mock for assertions.
  */
-export function useHandlerEnvironment(db: TestDatabase) {
+export function useHandlerEnvironment(db: Pick<TestDatabase, 'url'> = NO_DATABASE) {
   vi.stubEnv(ENV.deployment, DEPLOYMENT);
   vi.stubEnv(ENV.dbSecretArn, SECRET_ARN);
   vi.stubEnv(ENV.allocationVersion, '1');
   vi.stubEnv(ENV.dbTls, 'off');
-  vi.stubEnv(ENV.databaseUrl, '');
-  vi.stubEnv(ENV.dbHost, '');
-  vi.stubEnv(ENV.dbPort, '');
-  vi.stubEnv(ENV.dbName, '');
+  vi.stubEnv(ENV.databaseUrl, undefined);
+  vi.stubEnv(ENV.dbHost, undefined);
+  vi.stubEnv(ENV.dbPort, undefined);
+  vi.stubEnv(ENV.dbName, undefined);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
   vi.stubEnv('POWERTOOLS_DEV', '');
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
@@ -163,8 +167,15 @@ export interface AlarmMetric {
   readonly treatMissingData: string;
 }
 
-/** The alarms on fifo-ledger's own metrics in the synthesized stack (bundling skipped). */
+let synthesizedAlarms: AlarmMetric[] | undefined;
+
+/** The alarms on fifo-ledger's own metrics in the synthesized stack (bundling skipped), synthesized once per file. */
 export function alarmMetrics(): AlarmMetric[] {
+  synthesizedAlarms ??= synthesizeAlarmMetrics();
+  return synthesizedAlarms;
+}
+
+function synthesizeAlarmMetrics(): AlarmMetric[] {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const config = parseConfig(TEST_STACK_CONTEXT);
   const stack = new FifoLedgerStack(app, config.stackName, config.props);
@@ -193,12 +204,36 @@ export function alarmOn(metricName: string): AlarmMetric {
   return alarm;
 }
 
-/** What every test of a handler file works with; the fields are set anew for each test. */
-export interface HandlerSuite {
-  db: TestDatabase;
+/** What a handler test works with; the fields are set anew for each test. */
+export interface HandlerEnvironment {
   // biome-ignore lint/suspicious/noExplicitAny: the mock's generic parameters are irrelevant here
   secrets: AwsStub<any, any, any>;
   stdout: ReturnType<typeof captureStdout>;
+}
+
+/** What every test of a handler file on a database works with. */
+export interface HandlerSuite extends HandlerEnvironment {
+  db: TestDatabase;
+}
+
+/**
+ * For handler tests that need no PostgreSQL (the handler fails before it connects): for each
+ * test, a cold container, the handlers' environment with a secret naming a server that is not
+ * there, and captured stdout. Read the fields inside tests, not when the file loads.
+ */
+export function handlerEnvironment(): HandlerEnvironment {
+  const environment = {} as HandlerEnvironment;
+  beforeEach(async () => {
+    await resetContainer();
+    environment.secrets = useHandlerEnvironment();
+    environment.stdout = captureStdout();
+  });
+  afterEach(() => {
+    environment.stdout.restore();
+    environment.secrets.restore();
+    vi.unstubAllEnvs();
+  });
+  return environment;
 }
 
 /**
