@@ -21,6 +21,7 @@ import {
   type MetricUnitName,
   metricDimensions,
 } from '../functions/commons/constants.ts';
+import { type SettingProblem, throwOnProblems } from './setting-problems.ts';
 
 const CLOUDWATCH_UNITS: Record<MetricUnitName, cloudwatch.Unit> = {
   Count: cloudwatch.Unit.COUNT,
@@ -108,6 +109,46 @@ export interface FifoAlarmsProps {
   readonly driftRowsThreshold?: number;
 }
 
+/** The defaults of FifoAlarmsProps that its rules need too. */
+const DEFAULTS = {
+  incrementalInterval: Duration.minutes(5),
+  freshnessLagThreshold: Duration.minutes(15),
+  freshnessEvaluationPeriods: 3,
+  fullRebuildMaxAge: Duration.hours(26),
+} as const;
+
+/** The windows CloudWatch refuses, or a freshness alarm that would fire on every quiet tick. */
+export function alarmSettingProblems(
+  props: Pick<
+    FifoAlarmsProps,
+    'incrementalInterval' | 'freshnessLagThreshold' | 'freshnessEvaluationPeriods' | 'fullRebuildMaxAge'
+  >,
+): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  const interval = props.incrementalInterval ?? DEFAULTS.incrementalInterval;
+  const lagThreshold = props.freshnessLagThreshold ?? DEFAULTS.freshnessLagThreshold;
+  const periods = props.freshnessEvaluationPeriods ?? DEFAULTS.freshnessEvaluationPeriods;
+  const maxAgeHours = (props.fullRebuildMaxAge ?? DEFAULTS.fullRebuildMaxAge).toHours({ integral: false });
+  if (lagThreshold.toSeconds({ integral: false }) < interval.toSeconds({ integral: false })) {
+    problems.push({ setting: 'freshnessLagThreshold', message: 'must be at least the incremental interval' });
+  }
+  // One period per interval: CloudWatch caps sub-hour periods x evaluations at one day.
+  if (interval.toMinutes({ integral: false }) * periods > 24 * 60) {
+    problems.push({
+      setting: 'freshnessEvaluationPeriods',
+      message: 'times the incremental interval must be at most one day (a CloudWatch limit)',
+    });
+  }
+  // Hourly periods, one per hour of the window: CloudWatch caps them at 7 days.
+  if (!Number.isInteger(maxAgeHours) || maxAgeHours < 1 || maxAgeHours > 168) {
+    problems.push({
+      setting: 'fullRebuildMaxAge',
+      message: `must be whole hours from 1 to 168, got ${maxAgeHours}`,
+    });
+  }
+  return problems;
+}
+
 /** The alarm topic and the alarms of a fifo-ledger deployment. */
 export class FifoAlarms extends Construct {
   public readonly topic: sns.Topic;
@@ -125,6 +166,7 @@ export class FifoAlarms extends Construct {
     super(scope, id);
     const prefix = Stack.of(this).stackName;
     const expectRuns = props.schedulesEnabled ?? true;
+    throwOnProblems(alarmSettingProblems(props));
 
     this.topic = new sns.Topic(this, 'Topic', { displayName: `${prefix} alarms`, enforceSSL: true });
     // enforceSSL gives the topic a policy, and a topic policy replaces SNS's default one, which
@@ -150,9 +192,9 @@ export class FifoAlarms extends Construct {
     // Freshness: the lag is the age of the oldest change not yet consumed, emitted by every
     // incremental run (0 when nothing waits), so a quiet market reads 0 and never pages.
     // No datapoint means no run: missing data is breaching.
-    const interval = props.incrementalInterval ?? Duration.minutes(5);
-    const lagThreshold = props.freshnessLagThreshold ?? Duration.minutes(15);
-    const freshnessPeriods = props.freshnessEvaluationPeriods ?? 3;
+    const interval = props.incrementalInterval ?? DEFAULTS.incrementalInterval;
+    const lagThreshold = props.freshnessLagThreshold ?? DEFAULTS.freshnessLagThreshold;
+    const freshnessPeriods = props.freshnessEvaluationPeriods ?? DEFAULTS.freshnessEvaluationPeriods;
     this.freshness = notify(
       new cloudwatch.Alarm(this, 'Freshness', {
         alarmName: `${prefix}-freshness`,
@@ -175,10 +217,7 @@ export class FifoAlarms extends Construct {
     // Nightly rebuild: the sum of successes over each hour; every hour without one (no
     // datapoint at all included) is breaching, and maxAge hours in a row fire. Hourly
     // periods keep period x evaluations within CloudWatch's 7-day limit.
-    const maxAgeHours = (props.fullRebuildMaxAge ?? Duration.hours(26)).toHours();
-    if (!Number.isInteger(maxAgeHours) || maxAgeHours < 1 || maxAgeHours > 168) {
-      throw new Error(`fullRebuildMaxAge must be whole hours from 1 to 168, got ${maxAgeHours}`);
-    }
+    const maxAgeHours = (props.fullRebuildMaxAge ?? DEFAULTS.fullRebuildMaxAge).toHours();
     this.fullRebuildMissed = notify(
       new cloudwatch.Alarm(this, 'FullRebuildMissed', {
         alarmName: `${prefix}-full-rebuild-missed`,

@@ -7,42 +7,29 @@ import { Duration, TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
-import { FULL_REBUILD_MIN_MEMORY_MIB, MAX_FULL_REBUILD_PARTITIONS } from '../functions/commons/constants.ts';
-import type { DailyTime, FifoLedgerStackProps } from './fifo-ledger-stack.ts';
-import { INLINE_MAP_MAX_CONCURRENCY } from './full-rebuild-state-machine.ts';
+import { isSenderAddress, SENDER_ADDRESS_RULE } from '../shared/util/sender-address.ts';
+import { isValidTimeZone, TIME_ZONE_RULE } from '../shared/util/time-zone.ts';
+import {
+  type DailyTime,
+  DEFAULT_STACK_NAME,
+  type FifoLedgerStackProps,
+  stackSettingProblems,
+} from './fifo-ledger-stack.ts';
 
 /** `-c key=value` gives text; cdk.json gives JSON types. Both are accepted. */
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-const int = (min: number, max: number) =>
-  z
-    .union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)])
-    .pipe(z.number().int().min(min).max(max));
+/** A whole number, whose range the construct that owns the setting checks (lib/setting-problems.ts). */
+const wholeNumber = z
+  .union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)])
+  .pipe(z.number().int());
+const int = (min: number, max: number) => wholeNumber.pipe(z.number().min(min).max(max));
 const text = z.string().trim().min(1);
 const list = z
   .union([z.array(z.string()), z.string().transform((v) => v.split(','))])
   .transform((items) => items.map((item) => item.trim()).filter((item) => item.length > 0));
 const email = z.string().trim().pipe(z.email());
-/** "Name <address>" or "address". */
-const sender = z
-  .string()
-  .trim()
-  .regex(/^(?:[^<>]*<[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+>|[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+)$/, {
-    message: 'must be an email address, e.g. "reports@example.com" or "FIFO <reports@example.com>"',
-  });
-const timeZone = z
-  .string()
-  .trim()
-  .refine(
-    (zone) => {
-      try {
-        new Intl.DateTimeFormat('en-US', { timeZone: zone });
-        return zone.length > 0;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an IANA time zone such as "UTC" or "Europe/Berlin"' },
-  );
+const sender = z.string().trim().refine(isSenderAddress, { message: SENDER_ADDRESS_RULE });
+const timeZone = z.string().trim().refine(isValidTimeZone, { message: TIME_ZONE_RULE });
 const dailyTime = z
   .string()
   .trim()
@@ -58,28 +45,31 @@ const retentionDays = int(1, 3653).refine((days) => (RETENTION_DAYS as readonly 
   message: `must be one of CloudWatch Logs' retention periods: ${RETENTION_DAYS.join(', ')}`,
 });
 
-/** Every context key, its type and its default. */
-export const contextSchema = z.strictObject({
+/**
+ * Every context key and its type. None has a default here: an absent key leaves the stack's
+ * prop unset, and the construct's default applies (README, "Settings", lists them).
+ */
+export const contextSchema = z.object({
   /** The CloudFormation stack name, also the metrics' deployment dimension. */
   stackName: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must start with a letter; letters, digits and hyphens')
-    .default('FifoLedger'),
+    .optional(),
   /** 'new': create a VPC and an RDS instance. 'existing': use the database described below. */
-  databaseMode: z.enum(['new', 'existing']).default('new'),
+  databaseMode: z.enum(['new', 'existing']).optional(),
 
   // mode "new"
-  databaseInstanceType: text.default('t4g.micro'),
-  databaseAllocatedStorageGiB: int(20, 65536).default(20),
-  databaseMultiAz: bool.default(false),
-  databaseDeletionProtection: bool.default(true),
-  databaseBackupRetentionDays: int(1, 35).default(7),
+  databaseInstanceType: text.optional(),
+  databaseAllocatedStorageGiB: int(20, 65536).optional(),
+  databaseMultiAz: bool.optional(),
+  databaseDeletionProtection: bool.optional(),
+  databaseBackupRetentionDays: int(1, 35).optional(),
   /** 0 disables rotation. */
-  databaseSecretRotationDays: int(0, 365).default(30),
+  databaseSecretRotationDays: int(0, 365).optional(),
 
   // mode "existing"
   databaseHost: text.optional(),
-  databasePort: int(1, 65535).default(5432),
+  databasePort: int(1, 65535).optional(),
   databaseSecretArn: z
     .string()
     .trim()
@@ -106,7 +96,6 @@ export const contextSchema = z.strictObject({
     .optional(),
 
   // both modes
-  /** Empty: the secret's dbname (existing) or "fifo" (new). */
   databaseName: z
     .string()
     .trim()
@@ -120,38 +109,52 @@ export const contextSchema = z.strictObject({
       /^(?!pg_)[a-z_][a-z0-9_]{0,39}$/,
       'must be lowercase letters, digits and underscores, at most 40, not starting with a digit or "pg_"',
     )
-    .default('fifo_ledger'),
-  createVpcEndpoints: bool.default(true),
-  schedulesEnabled: bool.default(true),
-  scheduleTimeZone: timeZone.default('UTC'),
-  incrementalIntervalMinutes: int(1, 60).default(5),
-  fullRebuildTime: dailyTime.default({ hour: 2, minute: 30 }),
-  reportTime: dailyTime.default({ hour: 7, minute: 0 }),
+    .optional(),
+  createVpcEndpoints: bool.optional(),
+  schedulesEnabled: bool.optional(),
+  scheduleTimeZone: timeZone.optional(),
+  incrementalIntervalMinutes: int(1, 60).optional(),
+  fullRebuildTime: dailyTime.optional(),
+  reportTime: dailyTime.optional(),
   alarmEmail: email.optional(),
   reportSender: sender.optional(),
-  reportRecipients: list.pipe(z.array(email)).default([]),
+  reportRecipients: list.pipe(z.array(email)).optional(),
   reportSubjectPrefix: z.string().optional(),
   reportTimeZone: timeZone.optional(),
-  reportWindowHours: int(1, 24 * 366).default(24),
-  createSenderIdentity: bool.default(false),
-  allocationVersion: int(1, 2_147_483_647).default(1),
-  reserveWriterConcurrency: bool.default(true),
-  logRetentionDays: retentionDays.default(30),
-  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-  fullRebuildMemoryMiB: int(FULL_REBUILD_MIN_MEMORY_MIB, 10240).default(1024),
+  reportWindowHours: int(1, 24 * 366).optional(),
+  createSenderIdentity: bool.optional(),
+  allocationVersion: int(1, 2_147_483_647).optional(),
+  reserveWriterConcurrency: bool.optional(),
+  logRetentionDays: retentionDays.optional(),
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).optional(),
+  fullRebuildMemoryMiB: wholeNumber.optional(),
   /** Above 1: the nightly schedule starts the partitioned rebuild's state machine. */
-  fullRebuildPartitions: int(1, MAX_FULL_REBUILD_PARTITIONS).default(1),
-  /** Partitions the state machine runs at once (an inline Map runs at most 40). */
-  fullRebuildMaxConcurrency: int(1, INLINE_MAP_MAX_CONCURRENCY).default(4),
-  freshnessLagThresholdMinutes: int(1, 1440).default(15),
-  freshnessEvaluationPeriods: int(1, 288).default(3),
-  fullRebuildMaxAgeHours: int(1, 168).default(26),
-  driftRowsThreshold: int(0, 2_147_483_647).default(0),
+  fullRebuildPartitions: wholeNumber.optional(),
+  /** Partitions the state machine runs at once. */
+  fullRebuildMaxConcurrency: wholeNumber.optional(),
+  freshnessLagThresholdMinutes: int(1, 1440).optional(),
+  freshnessEvaluationPeriods: int(1, 288).optional(),
+  fullRebuildMaxAgeHours: wholeNumber.optional(),
+  driftRowsThreshold: int(0, 2_147_483_647).optional(),
   /** Run the migration trigger on every deploy (not only when its code or settings change). */
-  migrateOnEveryDeploy: bool.default(true),
+  migrateOnEveryDeploy: bool.optional(),
 });
 
-export type ContextSettings = z.infer<typeof contextSchema>;
+type Settings = z.infer<typeof contextSchema>;
+type SettingKey = keyof Settings;
+
+/**
+ * The context key of each stack prop whose name differs, for the problems the stack's rules
+ * find (stackSettingProblems names props).
+ */
+const CONTEXT_KEY_OF_PROP: Readonly<Record<string, SettingKey>> = {
+  'database.subnetIds': 'subnetIds',
+  'database.availabilityZones': 'availabilityZones',
+  incrementalInterval: 'incrementalIntervalMinutes',
+  fullRebuildMemorySize: 'fullRebuildMemoryMiB',
+  freshnessLagThreshold: 'freshnessLagThresholdMinutes',
+  fullRebuildMaxAge: 'fullRebuildMaxAgeHours',
+};
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
@@ -183,7 +186,25 @@ export interface ParsedConfig {
  * @throws ConfigurationError listing every key at fault
  */
 export function parseConfig(context: Record<string, unknown>, now: Date = new Date()): ParsedConfig {
-  // Missing keys are reported together with malformed ones, so one pass fixes everything.
+  // Each key is parsed on its own, so that one pass reports every bad key, and the stack's
+  // rules still run on the keys that parsed.
+  const problems: string[] = [];
+  const failed = new Set<string>();
+  const c: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(contextSchema.shape)) {
+    const parsed = schema.safeParse(context[key]);
+    if (parsed.success) {
+      c[key] = parsed.data;
+    } else {
+      failed.add(key);
+      for (const issue of parsed.error.issues)
+        problems.push(`${[key, ...issue.path].join('.')}: ${issue.message}`);
+    }
+  }
+  const unknown = Object.keys(context).filter((key) => !(key in contextSchema.shape));
+  if (unknown.length > 0) problems.push(`unknown context key(s) ${unknown.map((k) => `"${k}"`).join(', ')}`);
+  const settings = c as Settings;
+
   const missing =
     context.databaseMode === 'existing'
       ? EXISTING_REQUIRED.filter((key) => {
@@ -194,106 +215,98 @@ export function parseConfig(context: Record<string, unknown>, now: Date = new Da
             value === '' ||
             (Array.isArray(value) && value.length === 0)
           );
-        }).map((key) => `${key}: required when databaseMode is "existing"`)
+        })
       : [];
-  const parsed = contextSchema.safeParse(context);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown context key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : `${issue.path.join('.') || 'context'}: ${issue.message}`,
-    );
-    throw new ConfigurationError(describe([...problems, ...missing]));
-  }
-  const c = parsed.data;
-  const problems: string[] = [...missing];
-  if (c.databaseMode === 'existing') {
-    const subnets = c.subnetIds?.length ?? 0;
-    const zones = c.availabilityZones?.length ?? 0;
-    if (subnets > 0 && zones > 0 && subnets % zones !== 0) {
-      problems.push(
-        `subnetIds: give the same number of subnets in each of the ${zones} availabilityZones, in zone order (got ${subnets})`,
-      );
-    }
-  }
-  if (c.databaseMode === 'new' && !c.createVpcEndpoints) {
-    problems.push('createVpcEndpoints: must stay true with databaseMode "new" (its VPC has no NAT gateway)');
+  for (const key of missing) {
+    failed.add(key);
+    problems.push(`${key}: required when databaseMode is "existing"`);
   }
   const instanceType =
-    c.databaseMode === 'new' ? parseInstanceType(c.databaseInstanceType, problems) : undefined;
-  if (c.reportRecipients.length > 0 && !c.reportSender) {
+    settings.databaseMode !== 'existing' && settings.databaseInstanceType !== undefined
+      ? parseInstanceType(settings.databaseInstanceType, problems)
+      : undefined;
+  const recipients = settings.reportRecipients ?? [];
+  if (recipients.length > 0 && !settings.reportSender && !failed.has('reportSender')) {
     problems.push('reportSender: required when reportRecipients is set');
   }
-  if (c.reportSender && c.reportRecipients.length === 0) {
+  if (settings.reportSender && recipients.length === 0 && !failed.has('reportRecipients')) {
     problems.push('reportRecipients: required when reportSender is set');
   }
-  if (c.freshnessLagThresholdMinutes * 60 < c.incrementalIntervalMinutes * 60) {
-    problems.push('freshnessLagThresholdMinutes: must be at least incrementalIntervalMinutes');
-  }
-  if (c.incrementalIntervalMinutes * c.freshnessEvaluationPeriods > 24 * 60) {
-    problems.push(
-      'freshnessEvaluationPeriods: incrementalIntervalMinutes x freshnessEvaluationPeriods must be at most one day (a CloudWatch limit)',
-    );
+
+  const props = stackProps(settings, instanceType, now);
+  for (const problem of stackSettingProblems(props)) {
+    const key = CONTEXT_KEY_OF_PROP[problem.setting] ?? problem.setting;
+    if (!failed.has(key)) problems.push(`${key}: ${problem.message}`);
   }
   if (problems.length > 0) throw new ConfigurationError(describe(problems));
+  return { stackName: settings.stackName ?? DEFAULT_STACK_NAME, props };
+}
 
+/** Absent keys stay undefined: the constructs' defaults apply. */
+function stackProps(
+  c: Settings,
+  instanceType: ec2.InstanceType | undefined,
+  now: Date,
+): FifoLedgerStackProps {
+  const days = (n: number | undefined) => (n === undefined ? undefined : Duration.days(n));
+  const minutes = (n: number | undefined) => (n === undefined ? undefined : Duration.minutes(n));
+  const zone = (name: string | undefined) => (name === undefined ? undefined : TimeZone.of(name));
+  // Without databaseMode the stack creates its own database; the stack needs to know which.
   const database: FifoLedgerStackProps['database'] =
-    c.databaseMode === 'new'
+    c.databaseMode === 'existing'
       ? {
-          mode: 'new',
-          instanceType,
-          allocatedStorageGiB: c.databaseAllocatedStorageGiB,
-          multiAz: c.databaseMultiAz,
-          deletionProtection: c.databaseDeletionProtection,
-          backupRetention: Duration.days(c.databaseBackupRetentionDays),
-          databaseName: c.databaseName,
-          secretRotation:
-            c.databaseSecretRotationDays === 0 ? null : Duration.days(c.databaseSecretRotationDays),
-        }
-      : {
           mode: 'existing',
           host: c.databaseHost!,
           port: c.databasePort,
           databaseName: c.databaseName,
           secretArn: c.databaseSecretArn!,
           vpcId: c.vpcId!,
-          subnetIds: c.subnetIds!,
-          availabilityZones: c.availabilityZones!,
+          subnetIds: c.subnetIds ?? [],
+          availabilityZones: c.availabilityZones ?? [],
           securityGroupId: c.databaseSecurityGroupId!,
+        }
+      : {
+          mode: 'new',
+          instanceType,
+          allocatedStorageGiB: c.databaseAllocatedStorageGiB,
+          multiAz: c.databaseMultiAz,
+          deletionProtection: c.databaseDeletionProtection,
+          backupRetention: days(c.databaseBackupRetentionDays),
+          databaseName: c.databaseName,
+          secretRotation: c.databaseSecretRotationDays === 0 ? null : days(c.databaseSecretRotationDays),
         };
   return {
-    stackName: c.stackName,
-    props: {
-      stackName: c.stackName,
-      description: 'fifo-ledger: FIFO cost-basis allocations and realized PnL, scheduled on AWS Lambda',
-      database,
-      loginUsernamePrefix: c.databaseLoginPrefix,
-      createVpcEndpoints: c.createVpcEndpoints,
-      schedulesEnabled: c.schedulesEnabled,
-      scheduleTimeZone: TimeZone.of(c.scheduleTimeZone),
-      incrementalInterval: Duration.minutes(c.incrementalIntervalMinutes),
-      fullRebuildTime: c.fullRebuildTime,
-      reportTime: c.reportTime,
-      alarmEmail: c.alarmEmail,
-      reportSender: c.reportSender,
-      reportRecipients: c.reportRecipients,
-      reportSubjectPrefix: c.reportSubjectPrefix,
-      reportTimeZone: c.reportTimeZone === undefined ? undefined : TimeZone.of(c.reportTimeZone),
-      reportWindowHours: c.reportWindowHours,
-      createSenderIdentity: c.createSenderIdentity,
-      allocationVersion: c.allocationVersion,
-      reserveWriterConcurrency: c.reserveWriterConcurrency,
-      logRetention: c.logRetentionDays as logs.RetentionDays,
-      logLevel: c.logLevel,
-      fullRebuildMemorySize: c.fullRebuildMemoryMiB,
-      fullRebuildPartitions: c.fullRebuildPartitions,
-      fullRebuildMaxConcurrency: c.fullRebuildMaxConcurrency,
-      freshnessLagThreshold: Duration.minutes(c.freshnessLagThresholdMinutes),
-      freshnessEvaluationPeriods: c.freshnessEvaluationPeriods,
-      fullRebuildMaxAge: Duration.hours(c.fullRebuildMaxAgeHours),
-      driftRowsThreshold: c.driftRowsThreshold,
-      migrationRunToken: c.migrateOnEveryDeploy ? now.toISOString() : undefined,
-    },
+    stackName: c.stackName ?? DEFAULT_STACK_NAME,
+    description: 'fifo-ledger: FIFO cost-basis allocations and realized PnL, scheduled on AWS Lambda',
+    database,
+    loginUsernamePrefix: c.databaseLoginPrefix,
+    createVpcEndpoints: c.createVpcEndpoints,
+    schedulesEnabled: c.schedulesEnabled,
+    scheduleTimeZone: zone(c.scheduleTimeZone),
+    incrementalInterval: minutes(c.incrementalIntervalMinutes),
+    fullRebuildTime: c.fullRebuildTime,
+    reportTime: c.reportTime,
+    alarmEmail: c.alarmEmail,
+    reportSender: c.reportSender,
+    reportRecipients: c.reportRecipients,
+    reportSubjectPrefix: c.reportSubjectPrefix,
+    reportTimeZone: zone(c.reportTimeZone),
+    reportWindowHours: c.reportWindowHours,
+    createSenderIdentity: c.createSenderIdentity,
+    allocationVersion: c.allocationVersion,
+    reserveWriterConcurrency: c.reserveWriterConcurrency,
+    logRetention: c.logRetentionDays as logs.RetentionDays | undefined,
+    logLevel: c.logLevel,
+    fullRebuildMemorySize: c.fullRebuildMemoryMiB,
+    fullRebuildPartitions: c.fullRebuildPartitions,
+    fullRebuildMaxConcurrency: c.fullRebuildMaxConcurrency,
+    freshnessLagThreshold: minutes(c.freshnessLagThresholdMinutes),
+    freshnessEvaluationPeriods: c.freshnessEvaluationPeriods,
+    fullRebuildMaxAge:
+      c.fullRebuildMaxAgeHours === undefined ? undefined : Duration.hours(c.fullRebuildMaxAgeHours),
+    driftRowsThreshold: c.driftRowsThreshold,
+    // The run token is what makes the trigger run on every deploy; the key is on unless set false.
+    migrationRunToken: c.migrateOnEveryDeploy === false ? undefined : now.toISOString(),
   };
 }
 

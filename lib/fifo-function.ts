@@ -18,9 +18,9 @@ import { ENV, LAMBDA_CA_BUNDLE, sessionLimitsFor } from '../functions/commons/co
 /** The repository root: the esbuild project root and where package-lock.json lives. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The entry of a function folder under functions/. */
-export function functionEntry(name: string): string {
-  return fileURLToPath(new URL(`../functions/${name}/index.ts`, import.meta.url));
+/** The entry of a handler folder under functions/. */
+export function functionEntry(handlerFolder: string): string {
+  return fileURLToPath(new URL(`../functions/${handlerFolder}/index.ts`, import.meta.url));
 }
 
 /**
@@ -34,8 +34,11 @@ export const ESM_REQUIRE_BANNER =
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface FifoFunctionProps {
-  /** The folder under functions/ holding index.ts with the exported `handler`. */
-  readonly functionName: string;
+  /**
+   * The folder under functions/ holding index.ts with the exported `handler`. Not the Lambda's
+   * name: CloudFormation generates that (the stack's `*FunctionName` outputs give it).
+   */
+  readonly handlerFolder: string;
   /**
    * A description shown in the Lambda console.
    * @default - none
@@ -129,7 +132,7 @@ export class FifoFunction extends NodejsFunction {
     // log group of the account.
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `fifo-ledger ${props.functionName} function: its own log group, its VPC network interfaces`,
+      description: `fifo-ledger ${props.handlerFolder} function: its own log group, its VPC network interfaces`,
     });
     // Logs: its own group only (the group exists, so no CreateLogGroup).
     role.addToPrincipalPolicy(
@@ -166,7 +169,7 @@ export class FifoFunction extends NodejsFunction {
     const afterBundling = props.afterBundling ?? [];
     super(scope, id, {
       role,
-      entry: functionEntry(props.functionName),
+      entry: functionEntry(props.handlerFolder),
       handler: 'handler',
       description: props.description,
       runtime: FUNCTION_RUNTIME,

@@ -3,45 +3,31 @@
  * logins and their secrets, the four functions, the partitioned rebuild's state machine, the
  * EventBridge Scheduler schedules (one role each), the failure queue, the alarms, and the
  * deploy-time migration trigger, which also creates the logins. Configuration arrives as typed
- * props (bin/app.ts parses it).
+ * props (bin/app.ts parses it); their defaults are applied in stackSettings, and each rule on
+ * them lives beside the construct that owns the setting (stackSettingProblems).
  */
-import {
-  CfnOutput,
-  type CfnResource,
-  Duration,
-  Stack,
-  type StackProps,
-  TimeZone,
-  Validations,
-} from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as ses from 'aws-cdk-lib/aws-ses';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as triggers from 'aws-cdk-lib/triggers';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  ENV,
-  FULL_REBUILD_MIN_MEMORY_MIB,
-  FULL_REBUILD_NODE_FLAGS,
-  MAX_FULL_REBUILD_PARTITIONS,
-  SCHEDULED_TIME_FIELD,
-} from '../functions/commons/constants.ts';
-import { LOGIN_SECRET_ENV } from '../shared/db/logins.ts';
-import { FifoAlarms } from './alarms.ts';
+import { alarmSettingProblems, FifoAlarms } from './alarms.ts';
 import { FifoDashboard } from './dashboard.ts';
-import { ExistingDatabase, NewDatabase } from './database.ts';
-import { ServiceEndpoints } from './endpoints.ts';
-import { FifoFunction } from './fifo-function.ts';
-import { FullRebuildStateMachine, INLINE_MAP_MAX_CONCURRENCY } from './full-rebuild-state-machine.ts';
-import { DatabaseLogins } from './logins.ts';
+import { type ExistingDatabase, NewDatabase } from './database.ts';
+import type { FifoFunction } from './fifo-function.ts';
+import { FullRebuildStateMachine, mapConcurrencyProblem } from './full-rebuild-state-machine.ts';
+import { FunctionsNetwork, networkSettingProblems } from './functions-network.ts';
+import { FULL_REBUILD_TIMEOUT, functionSettingProblems, LedgerFunctions } from './ledger-functions.ts';
+import { LedgerSchedules, type ScheduleName } from './ledger-schedules.ts';
+import { DatabaseLogins, type DatabaseLoginsProps } from './logins.ts';
+import { MigrateOnDeploy } from './migrate-on-deploy.ts';
+import { problemOf, type SettingProblem, throwOnProblems } from './setting-problems.ts';
+
+/** The stack's name when the context gives none (bin/app.ts). */
+export const DEFAULT_STACK_NAME = 'FifoLedger';
 
 /** A time of day on the schedules' clock. */
 export interface DailyTime {
@@ -137,7 +123,7 @@ export interface FifoLedgerStackProps extends StackProps {
   readonly schedulesEnabled?: boolean;
   /**
    * The time zone of the nightly and daily schedules.
-   * @default TimeZone.ETC_UTC
+   * @default TimeZone.of('UTC')
    */
   readonly scheduleTimeZone?: TimeZone;
   /**
@@ -263,19 +249,80 @@ export interface FifoLedgerStackProps extends StackProps {
   readonly migrationRunToken?: string;
 }
 
-/** What every scheduled invocation carries: EventBridge Scheduler's context attributes. */
-function scheduleInput(): scheduler.ScheduleTargetInput {
-  return scheduler.ScheduleTargetInput.fromObject({
-    [SCHEDULED_TIME_FIELD]: scheduler.ContextAttribute.scheduledTime,
-    scheduleArn: scheduler.ContextAttribute.scheduleArn,
-    attempt: scheduler.ContextAttribute.attemptNumber,
-  });
+/** The settings the stack's parts read, with the defaults documented on FifoLedgerStackProps. */
+export type StackSettings = Required<
+  Pick<
+    FifoLedgerStackProps,
+    | 'createVpcEndpoints'
+    | 'schedulesEnabled'
+    | 'scheduleTimeZone'
+    | 'incrementalInterval'
+    | 'fullRebuildTime'
+    | 'reportTime'
+    | 'reportRecipients'
+    | 'reportTimeZone'
+    | 'reportWindowHours'
+    | 'createSenderIdentity'
+    | 'allocationVersion'
+    | 'reserveWriterConcurrency'
+    | 'logRetention'
+    | 'logLevel'
+    | 'fullRebuildMemorySize'
+    | 'fullRebuildPartitions'
+    | 'fullRebuildMaxConcurrency'
+  >
+> &
+  Pick<FifoLedgerStackProps, 'reportSender' | 'reportSubjectPrefix'>;
+
+/**
+ * The defaults of FifoLedgerStackProps, applied: the one place they are. Props the stack only
+ * passes on (the database's, the login prefix, the alarms' thresholds) keep the defaults of the
+ * construct they go to.
+ */
+export function stackSettings(props: FifoLedgerStackProps): StackSettings {
+  const scheduleTimeZone = props.scheduleTimeZone ?? TimeZone.of('UTC');
+  return {
+    createVpcEndpoints: props.createVpcEndpoints ?? true,
+    schedulesEnabled: props.schedulesEnabled ?? true,
+    scheduleTimeZone,
+    incrementalInterval: props.incrementalInterval ?? Duration.minutes(5),
+    fullRebuildTime: props.fullRebuildTime ?? { hour: 2, minute: 30 },
+    reportTime: props.reportTime ?? { hour: 7, minute: 0 },
+    reportSender: props.reportSender,
+    reportRecipients: props.reportRecipients ?? [],
+    reportSubjectPrefix: props.reportSubjectPrefix,
+    reportTimeZone: props.reportTimeZone ?? scheduleTimeZone,
+    reportWindowHours: props.reportWindowHours ?? 24,
+    createSenderIdentity: props.createSenderIdentity ?? false,
+    allocationVersion: props.allocationVersion ?? 1,
+    reserveWriterConcurrency: props.reserveWriterConcurrency ?? true,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    logLevel: props.logLevel ?? 'INFO',
+    fullRebuildMemorySize: props.fullRebuildMemorySize ?? 1024,
+    fullRebuildPartitions: props.fullRebuildPartitions ?? 1,
+    fullRebuildMaxConcurrency: props.fullRebuildMaxConcurrency ?? 4,
+  };
 }
 
-/** The address inside "Name <address>", lower-cased domain kept as given. */
-export function emailAddress(sender: string): string {
-  const match = /<([^<>]+)>\s*$/.exec(sender);
-  return (match ? match[1]! : sender).trim();
+/**
+ * Every setting of `props` that cannot work, each rule from the construct that owns it. The
+ * stack throws them; lib/config.ts reports them under their context keys.
+ */
+export function stackSettingProblems(props: FifoLedgerStackProps): SettingProblem[] {
+  const settings = stackSettings(props);
+  const intervalMinutes = settings.incrementalInterval.toMinutes({ integral: false });
+  return [
+    ...problemOf(
+      'incrementalInterval',
+      Number.isInteger(intervalMinutes) && intervalMinutes >= 1
+        ? undefined
+        : `must be whole minutes, at least 1, got ${settings.incrementalInterval.toHumanString()}`,
+    ),
+    ...functionSettingProblems(settings),
+    ...problemOf('fullRebuildMaxConcurrency', mapConcurrencyProblem(settings.fullRebuildMaxConcurrency)),
+    ...networkSettingProblems(props.database, settings.createVpcEndpoints),
+    ...alarmSettingProblems({ ...props, incrementalInterval: settings.incrementalInterval }),
+  ];
 }
 
 export class FifoLedgerStack extends Stack {
@@ -291,422 +338,86 @@ export class FifoLedgerStack extends Stack {
   public readonly failureQueue: sqs.Queue;
   public readonly alarms: FifoAlarms;
   public readonly dashboard: FifoDashboard;
-  public readonly schedules: Record<'incremental' | 'fullRebuild' | 'report', scheduler.Schedule>;
+  public readonly schedules: Record<ScheduleName, scheduler.Schedule>;
   /**
    * Each schedule's own role: it can invoke its one function (or start the rebuild's state
    * machine) and dead-letter to the failure queue.
    */
-  public readonly schedulerRoles: Record<'incremental' | 'fullRebuild' | 'report', iam.Role>;
+  public readonly schedulerRoles: Record<ScheduleName, iam.Role>;
 
   constructor(scope: Construct, id: string, props: FifoLedgerStackProps) {
     super(scope, id, props);
+    throwOnProblems(stackSettingProblems(props));
+    const settings = stackSettings(props);
     const deployment = this.stackName;
-    const schedulesEnabled = props.schedulesEnabled ?? true;
-    const timeZone = props.scheduleTimeZone ?? TimeZone.ETC_UTC;
-    const interval = props.incrementalInterval ?? Duration.minutes(5);
-    const intervalMinutes = interval.toMinutes();
-    if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1) {
-      throw new Error(
-        `incrementalInterval must be whole minutes, at least 1, got ${interval.toHumanString()}`,
-      );
-    }
-    const fullRebuildMemory = props.fullRebuildMemorySize ?? 1024;
-    if (fullRebuildMemory < FULL_REBUILD_MIN_MEMORY_MIB) {
-      throw new Error(
-        `fullRebuildMemorySize must be at least ${FULL_REBUILD_MIN_MEMORY_MIB} MiB for the rebuild's heap limits ` +
-          `(${FULL_REBUILD_NODE_FLAGS.join(' ')}), got ${fullRebuildMemory}`,
-      );
-    }
-    const partitions = props.fullRebuildPartitions ?? 1;
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_FULL_REBUILD_PARTITIONS) {
-      throw new Error(
-        `fullRebuildPartitions must be a whole number from 1 to ${MAX_FULL_REBUILD_PARTITIONS}, got ${partitions}`,
-      );
-    }
-    const maxConcurrency = props.fullRebuildMaxConcurrency ?? 4;
-    if (
-      !Number.isInteger(maxConcurrency) ||
-      maxConcurrency < 1 ||
-      maxConcurrency > INLINE_MAP_MAX_CONCURRENCY
-    ) {
-      throw new Error(
-        `fullRebuildMaxConcurrency must be a whole number from 1 to ${INLINE_MAP_MAX_CONCURRENCY}, got ${maxConcurrency}`,
-      );
-    }
 
-    // --- database and network -------------------------------------------------------
-    // No egress but what the grants below add: the database port (allowConnectionsFrom) and
-    // HTTPS to the endpoints (ServiceEndpoints), or to AWS through the VPC's own route.
-    const functionsSecurityGroup = (vpc: ec2.IVpc) =>
-      new ec2.SecurityGroup(this, 'FunctionsSecurityGroup', {
-        vpc,
-        description: 'fifo-ledger functions: out to the database and the AWS API endpoints',
-        allowAllOutbound: false,
-      });
-    let securityGroup: ec2.SecurityGroup;
-    const endpointClients: ec2.IConnectable[] = [];
-    // What the migration trigger waits for: the database, its ingress rule, the endpoints.
-    const migrationPrerequisites: Construct[] = [];
-    if (props.database.mode === 'new') {
-      const settings = props.database;
-      const database = new NewDatabase(this, 'Database', {
-        instanceType: settings.instanceType,
-        engineVersion: settings.engineVersion,
-        allocatedStorageGiB: settings.allocatedStorageGiB,
-        multiAz: settings.multiAz,
-        deletionProtection: settings.deletionProtection,
-        backupRetention: settings.backupRetention,
-        databaseName: settings.databaseName,
-        secretRotation: settings.secretRotation,
-      });
-      securityGroup = functionsSecurityGroup(database.vpc);
-      if (database.rotationSecurityGroup) endpointClients.push(database.rotationSecurityGroup);
-      this.database = database;
-    } else {
-      const settings = props.database;
-      validateExisting(settings);
-      const vpc = ec2.Vpc.fromVpcAttributes(this, 'ExistingVpc', {
-        vpcId: settings.vpcId,
-        availabilityZones: settings.availabilityZones,
-        privateSubnetIds: settings.subnetIds,
-      });
-      const databaseSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
-        this,
-        'ExistingDatabaseSecurityGroup',
-        settings.securityGroupId,
-        { mutable: true, allowAllOutbound: true },
-      );
-      // The ingress rule from the functions is created under the imported group.
-      migrationPrerequisites.push(databaseSecurityGroup);
-      this.database = new ExistingDatabase(this, 'Database', {
-        vpc,
-        subnets: vpc.privateSubnets,
-        securityGroup: databaseSecurityGroup,
-        secret: secretsmanager.Secret.fromSecretCompleteArn(
-          this,
-          'ExistingDatabaseSecret',
-          settings.secretArn,
-        ),
-        host: settings.host,
-        port: settings.port,
-        databaseName: settings.databaseName,
-      });
-      securityGroup = functionsSecurityGroup(vpc);
-    }
-    const database = this.database;
-    database.allowConnectionsFrom(securityGroup);
-    const createEndpoints = props.createVpcEndpoints ?? true;
-    if (!createEndpoints && props.database.mode === 'new') {
-      throw new Error(
-        'createVpcEndpoints must be true with a new database: its VPC has no NAT gateway, so the functions ' +
-          'reach Secrets Manager and SES only through the endpoints',
-      );
-    }
-    const endpoints = createEndpoints
-      ? new ServiceEndpoints(this, 'Endpoints', {
-          vpc: database.vpc,
-          subnets: database.functionSubnets,
-          clients: [securityGroup, ...endpointClients],
-          // Only the report function calls SES, and only when it mails.
-          ses: props.reportSender !== undefined,
-        })
-      : undefined;
-    if (!endpoints) {
-      // The subnets reach Secrets Manager and SES through a NAT gateway or endpoints of their
-      // own, whose addresses the stack does not know: HTTPS out, nothing else.
-      securityGroup.addEgressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(443),
-        'HTTPS to Secrets Manager and SES through the VPC (NAT gateway or its own endpoints)',
-      );
-    }
+    const network = new FunctionsNetwork(this, {
+      database: props.database,
+      createVpcEndpoints: settings.createVpcEndpoints,
+      // Only the report function calls SES, and only when it mails.
+      sesEndpoint: props.reportSender !== undefined,
+    });
+    this.database = network.database;
 
-    if (endpoints && this.database instanceof NewDatabase) {
-      // The first rotation runs as soon as the schedule exists; its function needs the endpoint.
-      this.database.rotationSchedule?.node.addDependency(endpoints);
-    }
-
-    // --- database logins ------------------------------------------------------------
     // Three logins, three secrets: the owner (migrate only), the job login (incremental and
     // full rebuild, member of fifo_ledger_writer), the report login (member of fifo_ledger_reader).
-    const newDatabase = this.database instanceof NewDatabase ? this.database : undefined;
-    this.logins = new DatabaseLogins(this, 'Logins', {
-      ownerSecret: database.secret,
-      usernamePrefix: props.loginUsernamePrefix,
-      instance: newDatabase?.instance,
-      rotation:
-        newDatabase?.rotation && newDatabase.rotationSecurityGroup
-          ? {
-              automaticallyAfter: newDatabase.rotation,
-              vpc: newDatabase.vpc,
-              vpcSubnets: newDatabase.functionSubnets,
-              securityGroup: newDatabase.rotationSecurityGroup,
-            }
-          : undefined,
-      host: database.host,
-      port: database.port,
-      databaseName: database.databaseName,
-    });
-    const logins = this.logins;
+    this.logins = new DatabaseLogins(this, 'Logins', loginsProps(this.database, props.loginUsernamePrefix));
 
-    // --- functions ------------------------------------------------------------------
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
+    const functions = new LedgerFunctions(this, {
+      settings,
+      deployment,
+      database: this.database,
+      logins: this.logins,
+      securityGroup: network.securityGroup,
     });
-    Validations.of(this.failureQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter destination of the scheduled invocations (Lambda on-failure ' +
-        'destination and Scheduler DLQ); an alarm fires as soon as it holds a message.',
-    });
-    const onFailure = new SqsDestination(this.failureQueue);
+    this.failureQueue = functions.failureQueue;
+    this.incremental = functions.incremental;
+    this.fullRebuild = functions.fullRebuild;
+    this.report = functions.report;
+    this.migrate = functions.migrate;
 
-    const common = {
-      vpc: database.vpc,
-      vpcSubnets: database.functionSubnets,
-      securityGroups: [securityGroup],
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    };
-    // Each function gets the secret of its own login as FIFO_DB_SECRET_ARN.
-    const environment: Record<string, string> = {
-      [ENV.deployment]: deployment,
-      [ENV.allocationVersion]: String(props.allocationVersion ?? 1),
-      [ENV.dbHost]: database.host,
-      [ENV.dbPort]: database.port,
-      ...(database.databaseName ? { [ENV.dbName]: database.databaseName } : {}),
-      POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-    };
-    const writerConcurrency = (props.reserveWriterConcurrency ?? true) ? 1 : undefined;
-    // A partitioned rebuild runs up to maxConcurrency invocations at once; what keeps two runs
-    // apart is then the database (shared/jobs/partitions), not the reservation.
-    const fullRebuildConcurrency =
-      writerConcurrency === undefined ? undefined : partitions > 1 ? maxConcurrency : writerConcurrency;
-
-    this.incremental = new FifoFunction(this, 'Incremental', {
-      ...common,
-      functionName: 'incremental',
-      description: 'fifo-ledger: consume captured trade changes (scheduled incremental run)',
-      // Shorter than the interval, so a run ends before the next tick is due.
-      timeout: Duration.minutes(Math.max(1, Math.min(15, intervalMinutes - 1))),
-      memorySize: 1024,
-      environment: { ...environment, [ENV.dbSecretArn]: logins.jobSecret.secretArn },
-      reservedConcurrentExecutions: writerConcurrency,
-      // A tick that cannot start within the interval is dropped (the next tick does its work)
-      // and recorded in the failure queue; a failed tick is not retried for the same reason.
-      maxEventAge: Duration.minutes(Math.max(1, intervalMinutes - 1)),
-      retryAttempts: 0,
-      onFailure,
-    });
-    const fullRebuildTimeout = Duration.minutes(15);
-    this.fullRebuild = new FifoFunction(this, 'FullRebuild', {
-      ...common,
-      functionName: 'full-rebuild',
-      description: 'fifo-ledger: nightly full rebuild and drift check',
-      timeout: fullRebuildTimeout,
-      memorySize: fullRebuildMemory,
-      nodeFlags: FULL_REBUILD_NODE_FLAGS,
-      environment: {
-        ...environment,
-        [ENV.dbSecretArn]: logins.jobSecret.secretArn,
-        [ENV.fullRebuildPartitions]: String(partitions),
-      },
-      reservedConcurrentExecutions: fullRebuildConcurrency,
-      maxEventAge: Duration.hours(1),
-      retryAttempts: 1,
-      onFailure,
-    });
-    const sender = props.reportSender;
-    const recipients = props.reportRecipients ?? [];
-    this.report = new FifoFunction(this, 'Report', {
-      ...common,
-      functionName: 'report',
-      description: 'fifo-ledger: daily report by SES',
-      timeout: Duration.minutes(2),
-      memorySize: 512,
-      environment: {
-        ...environment,
-        [ENV.dbSecretArn]: logins.reportSecret.secretArn,
-        ...(sender ? { [ENV.reportSender]: sender } : {}),
-        ...(recipients.length > 0 ? { [ENV.reportRecipients]: recipients.join(',') } : {}),
-        ...(props.reportSubjectPrefix !== undefined
-          ? { [ENV.reportSubjectPrefix]: props.reportSubjectPrefix }
-          : {}),
-        [ENV.reportTimeZone]: (props.reportTimeZone ?? timeZone).timezoneName,
-        [ENV.reportWindowHours]: String(props.reportWindowHours ?? 24),
-      },
-      maxEventAge: Duration.hours(1),
-      // The mail goes out last: a retry after a failure almost never mails twice.
-      retryAttempts: 1,
-      onFailure,
-    });
-    this.migrate = new FifoFunction(this, 'Migrate', {
-      ...common,
-      functionName: 'migrate',
-      description: 'fifo-ledger: apply database migrations (deploy-time trigger)',
-      timeout: Duration.minutes(5),
-      memorySize: 256,
-      environment: {
-        ...environment,
-        [ENV.dbSecretArn]: database.secret.secretArn,
-        // It sets the logins' passwords from these two.
-        [LOGIN_SECRET_ENV.job]: logins.jobSecret.secretArn,
-        [LOGIN_SECRET_ENV.report]: logins.reportSecret.secretArn,
-        [ENV.migrationsDir]: '/var/task/migrations',
-      },
-      afterBundling: ['cp -R "{inputDir}/migrations" "{outputDir}/migrations"'],
-    });
-
-    // Each function reads its own secret; the migrate function also the logins', whose
-    // passwords it sets.
-    logins.jobSecret.grantRead(this.incremental);
-    logins.jobSecret.grantRead(this.fullRebuild);
-    logins.reportSecret.grantRead(this.report);
-    for (const secret of [database.secret, logins.jobSecret, logins.reportSecret])
-      secret.grantRead(this.migrate);
-    if (sender) this.grantSendEmail(this.report, emailAddress(sender), recipients);
-    if (sender && props.createSenderIdentity) {
-      new ses.EmailIdentity(this, 'SenderIdentity', { identity: ses.Identity.email(emailAddress(sender)) });
-    }
-
-    // --- migrations on deploy -------------------------------------------------------
-    const migration = new triggers.Trigger(this, 'MigrateOnDeploy', {
+    const migration = new MigrateOnDeploy(this, 'MigrateOnDeploy', {
       handler: this.migrate,
-      timeout: Duration.minutes(5),
-      invocationType: triggers.InvocationType.REQUEST_RESPONSE,
-      executeOnHandlerChange: true,
+      after: network.migrationPrerequisites,
+      runToken: props.migrationRunToken,
     });
-    migration.executeAfter(database, ...migrationPrerequisites, ...(endpoints ? [endpoints] : []));
-    if (props.migrationRunToken) {
-      // A changed property makes CloudFormation update the trigger, which invokes it again.
-      const resource = migration.node.findChild('Default').node.defaultChild as CfnResource;
-      resource.addPropertyOverride('RunToken', props.migrationRunToken);
-    }
     // A login rotation starts as its schedule is created, and logs in as the login first: the
     // migrate function must have created it.
-    for (const rotation of logins.rotationSchedules) rotation.node.addDependency(migration);
+    for (const rotation of this.logins.rotationSchedules) rotation.node.addDependency(migration);
     // The functions connect as their logins, so they are created (or switched to them, on an
     // upgrade) only once the migration has made the logins; new code also meets its schema.
     for (const fn of [this.incremental, this.fullRebuild, this.report]) fn.node.addDependency(migration);
 
-    // --- partitioned full rebuild ----------------------------------------------------
     // Built whatever the partition count, so that a partitioned run can also be started by
     // hand; the nightly schedule starts it when fullRebuildPartitions is above 1.
     this.fullRebuildStateMachine = new FullRebuildStateMachine(this, 'FullRebuildStateMachine', {
       fullRebuild: this.fullRebuild,
       // Never more partitions at once than the function may run: the others would be throttled.
-      maxConcurrency: fullRebuildConcurrency ?? maxConcurrency,
-      invocationTimeout: fullRebuildTimeout.plus(Duration.minutes(1)),
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      maxConcurrency: functions.fullRebuildConcurrency ?? settings.fullRebuildMaxConcurrency,
+      invocationTimeout: FULL_REBUILD_TIMEOUT.plus(Duration.minutes(1)),
+      logRetention: settings.logRetention,
     });
-    const stateMachineRole = this.fullRebuildStateMachine.stateMachine.role;
-    Validations.of(stateMachineRole).acknowledge(
-      {
-        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.fullRebuild.node.defaultChild as CfnResource)}.Arn>:*]`,
-        reason:
-          'LambdaInvoke grants lambda:InvokeFunction on the full-rebuild function and its versions and ' +
-          'aliases (ARN:*); the state machine invokes that one function only.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'Step Functions needs the CloudWatch Logs delivery actions (CreateLogDelivery and the like) and ' +
-          'X-Ray PutTraceSegments on "*": these actions take no resource ARN.',
-      },
-    );
 
-    // --- schedules ------------------------------------------------------------------
-    // One role per schedule; LambdaInvoke grants it lambda:InvokeFunction on its one function,
-    // StepFunctionsStartExecution states:StartExecution on its one state machine.
-    const daily = (time: DailyTime) =>
-      scheduler.ScheduleExpression.cron({ minute: String(time.minute), hour: String(time.hour), timeZone });
-    const schedule = (
-      id: string,
-      target: FifoFunction | sfn.IStateMachine,
-      expression: scheduler.ScheduleExpression,
-      description: string,
-    ) => {
-      const isFunction = target instanceof FifoFunction;
-      const schedulerRole = new iam.Role(this, `${id}Role`, {
-        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-        }),
-        description: `EventBridge Scheduler: ${description}: ${isFunction ? 'invoke it' : 'start its state machine'}, dead-letter to the failure queue`,
-      });
-      const delivery: targets.ScheduleTargetBaseProps = {
-        role: schedulerRole,
-        input: scheduleInput(),
-        // Scheduler retries only failed deliveries (the invocation is asynchronous, and so is
-        // the start of an execution); an undeliverable tick lands in the failure queue.
-        retryAttempts: 2,
-        maxEventAge:
-          target === this.incremental
-            ? Duration.minutes(Math.max(1, intervalMinutes - 1))
-            : Duration.hours(1),
-        deadLetterQueue: this.failureQueue,
-      };
-      const created = new scheduler.Schedule(this, id, {
-        schedule: expression,
-        description,
-        enabled: schedulesEnabled,
-        target: isFunction
-          ? new targets.LambdaInvoke(target, delivery)
-          : new targets.StepFunctionsStartExecution(target, delivery),
-      });
-      // Runs start only once the schema exists.
-      created.node.addDependency(migration);
-      if (isFunction) {
-        Validations.of(schedulerRole).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(target.node.defaultChild as CfnResource)}.Arn>:*]`,
-          reason:
-            'LambdaInvoke grants lambda:InvokeFunction on the function and its versions and aliases ' +
-            '(ARN:*); the role belongs to this one schedule and can invoke this one function only.',
-        });
-      }
-      return { schedule: created, role: schedulerRole };
-    };
-    const scheduled = {
-      incremental: schedule(
-        'IncrementalSchedule',
-        this.incremental,
-        scheduler.ScheduleExpression.rate(interval),
-        `fifo-ledger incremental run every ${intervalMinutes} minutes`,
-      ),
-      fullRebuild: schedule(
-        'FullRebuildSchedule',
-        partitions > 1 ? this.fullRebuildStateMachine.stateMachine : this.fullRebuild,
-        daily(props.fullRebuildTime ?? { hour: 2, minute: 30 }),
-        'fifo-ledger nightly full rebuild',
-      ),
-      report: schedule(
-        'ReportSchedule',
-        this.report,
-        daily(props.reportTime ?? { hour: 7, minute: 0 }),
-        'fifo-ledger daily report',
-      ),
-    };
+    const scheduled = new LedgerSchedules(this, {
+      settings,
+      incremental: this.incremental,
+      fullRebuild:
+        settings.fullRebuildPartitions > 1 ? this.fullRebuildStateMachine.stateMachine : this.fullRebuild,
+      report: this.report,
+      failureQueue: this.failureQueue,
+      after: migration,
+    });
+    this.schedules = scheduled.schedules;
+    this.schedulerRoles = scheduled.roles;
 
-    this.schedules = {
-      incremental: scheduled.incremental.schedule,
-      fullRebuild: scheduled.fullRebuild.schedule,
-      report: scheduled.report.schedule,
-    };
-    this.schedulerRoles = {
-      incremental: scheduled.incremental.role,
-      fullRebuild: scheduled.fullRebuild.role,
-      report: scheduled.report.role,
-    };
-
-    // --- alarms ---------------------------------------------------------------------
     this.alarms = new FifoAlarms(this, 'Alarms', {
       deployment,
       functions: { Incremental: this.incremental, FullRebuild: this.fullRebuild, Report: this.report },
       fullRebuildStateMachine: this.fullRebuildStateMachine.stateMachine,
       failureQueue: this.failureQueue,
       email: props.alarmEmail,
-      schedulesEnabled,
-      incrementalInterval: interval,
+      schedulesEnabled: settings.schedulesEnabled,
+      incrementalInterval: settings.incrementalInterval,
       freshnessLagThreshold: props.freshnessLagThreshold,
       freshnessEvaluationPeriods: props.freshnessEvaluationPeriods,
       fullRebuildMaxAge: props.fullRebuildMaxAge,
@@ -719,10 +430,14 @@ export class FifoLedgerStack extends Stack {
       report: this.report,
       failureQueue: this.failureQueue,
       alarms: this.alarms.all,
-      incrementalInterval: interval,
+      incrementalInterval: settings.incrementalInterval,
       freshnessLagThreshold: props.freshnessLagThreshold,
     });
 
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
     new CfnOutput(this, 'IncrementalFunctionName', { value: this.incremental.functionName });
     new CfnOutput(this, 'FullRebuildFunctionName', { value: this.fullRebuild.functionName });
     new CfnOutput(this, 'ReportFunctionName', { value: this.report.functionName });
@@ -736,51 +451,41 @@ export class FifoLedgerStack extends Stack {
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });
     new CfnOutput(this, 'DatabaseSecretArn', {
       description: 'The owner: migrations and logins (the migrate function)',
-      value: database.secret.secretArn,
+      value: this.database.secret.secretArn,
     });
     new CfnOutput(this, 'JobSecretArn', {
-      description: `Login ${logins.usernames.job}: incremental and full rebuild (fifo_ledger_writer)`,
-      value: logins.jobSecret.secretArn,
+      description: `Login ${this.logins.usernames.job}: incremental and full rebuild (fifo_ledger_writer)`,
+      value: this.logins.jobSecret.secretArn,
     });
     new CfnOutput(this, 'ReportSecretArn', {
-      description: `Login ${logins.usernames.report}: the report (fifo_ledger_reader)`,
-      value: logins.reportSecret.secretArn,
+      description: `Login ${this.logins.usernames.report}: the report (fifo_ledger_reader)`,
+      value: this.logins.reportSecret.secretArn,
     });
-    new CfnOutput(this, 'DatabaseHost', { value: database.host });
-  }
-
-  /**
-   * ses:SendEmail on the identities SES authorizes a send against (the sender's address and
-   * domain, and in the sandbox the recipients'), with the From address pinned to the sender's:
-   * without the condition the domain identity would let the role send as any of its addresses.
-   */
-  private grantSendEmail(fn: FifoFunction, sender: string, recipients: string[]): void {
-    const identities = new Set<string>();
-    for (const address of [sender, ...recipients]) {
-      identities.add(address);
-      const domain = address.slice(address.lastIndexOf('@') + 1);
-      if (domain) identities.add(domain);
-    }
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: [...identities].map((identity) =>
-          this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-        ),
-        conditions: { StringEquals: { 'ses:FromAddress': sender } },
-      }),
-    );
+    new CfnOutput(this, 'DatabaseHost', { value: this.database.host });
   }
 }
 
-function validateExisting(settings: ExistingDatabaseSettings): void {
-  if (settings.subnetIds.length === 0 || settings.availabilityZones.length === 0) {
-    throw new Error('an existing database needs subnetIds and availabilityZones, got none');
-  }
-  if (settings.subnetIds.length % settings.availabilityZones.length !== 0) {
-    throw new Error(
-      `subnetIds must hold the same number of subnets for each availability zone, got ${settings.subnetIds.length} ` +
-        `subnets for ${settings.availabilityZones.length} zones`,
-    );
-  }
+/** The logins' secrets go with the database: attached and rotated when the stack created it. */
+function loginsProps(
+  database: NewDatabase | ExistingDatabase,
+  usernamePrefix: string | undefined,
+): DatabaseLoginsProps {
+  const newDatabase = database instanceof NewDatabase ? database : undefined;
+  return {
+    ownerSecret: database.secret,
+    usernamePrefix,
+    instance: newDatabase?.instance,
+    rotation:
+      newDatabase?.rotation && newDatabase.rotationSecurityGroup
+        ? {
+            automaticallyAfter: newDatabase.rotation,
+            vpc: newDatabase.vpc,
+            vpcSubnets: newDatabase.functionSubnets,
+            securityGroup: newDatabase.rotationSecurityGroup,
+          }
+        : undefined,
+    host: database.host,
+    port: database.port,
+    databaseName: database.databaseName,
+  };
 }

@@ -6,12 +6,13 @@
  * the run is logged failed and FullRebuildSucceeded 0 reaches the alarms; the execution then
  * ends failed, for the ExecutionsFailed alarm. Logs (every event) and X-Ray tracing are on.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { problemOf, throwOnProblems, wholeNumberProblem } from './setting-problems.ts';
 
 /** Lambda's own errors that say nothing about the work: the invocation can be sent again. */
 export const LAMBDA_SERVICE_ERRORS = [
@@ -36,6 +37,11 @@ const SERVICE_ERROR_RETRY: sfn.RetryProps = {
 
 /** The most iterations an inline Map runs at once. */
 export const INLINE_MAP_MAX_CONCURRENCY = 40;
+
+/** The rule of the Map's MaxConcurrency (the stack checks fullRebuildMaxConcurrency with it). */
+export function mapConcurrencyProblem(maxConcurrency: number): string | undefined {
+  return wholeNumberProblem(maxConcurrency, 1, INLINE_MAP_MAX_CONCURRENCY, " (an inline Map's limit)");
+}
 
 export interface FullRebuildStateMachineProps {
   /** The full-rebuild function: it plans, runs each partition and finishes. */
@@ -71,15 +77,7 @@ export class FullRebuildStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: FullRebuildStateMachineProps) {
     super(scope, id);
     const maxConcurrency = props.maxConcurrency ?? 4;
-    if (
-      !Number.isInteger(maxConcurrency) ||
-      maxConcurrency < 1 ||
-      maxConcurrency > INLINE_MAP_MAX_CONCURRENCY
-    ) {
-      throw new Error(
-        `maxConcurrency must be a whole number from 1 to ${INLINE_MAP_MAX_CONCURRENCY} (an inline Map's limit), got ${maxConcurrency}`,
-      );
-    }
+    throwOnProblems(problemOf('maxConcurrency', mapConcurrencyProblem(maxConcurrency)));
     const timeout = sfn.Timeout.duration(props.invocationTimeout ?? Duration.minutes(16));
     const fn = props.fullRebuild;
 
@@ -220,5 +218,19 @@ export class FullRebuildStateMachine extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       tracingEnabled: true,
     });
+    Validations.of(this.stateMachine.role).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`,
+        reason:
+          'LambdaInvoke grants lambda:InvokeFunction on the full-rebuild function and its versions and ' +
+          'aliases (ARN:*); the state machine invokes that one function only.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Step Functions needs the CloudWatch Logs delivery actions (CreateLogDelivery and the like) and ' +
+          'X-Ray PutTraceSegments on "*": these actions take no resource ARN.',
+      },
+    );
   }
 }

@@ -20,6 +20,7 @@ import {
   UNMATCHED_MODES,
   type UnmatchedMode,
 } from '../../shared/tax/settings.ts';
+import { isValidTimeZone } from '../../shared/util/time-zone.ts';
 import { withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
 import { assertVersionExists } from './jobs.ts';
@@ -120,7 +121,6 @@ async function writeTaxFiles(report: TaxReport, dir: string, format: 'csv' | 'js
 /** Runs the command and returns its exit code (0, or 2 when a basis is missing). */
 export async function taxReportCommand(opts: TaxCommandOptions): Promise<number> {
   const tax = await taxModule();
-  const { isValidTimeZone } = await import('../../shared/report/config.ts');
   // Every setting, --out and the broker's file are checked before the database is opened.
   const year = parseYear(opts.year);
   const timeZone = opts.tz ?? 'UTC';

@@ -27,6 +27,8 @@
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { ConfigError } from '../jobs/context.ts';
+import { isPlainAddress, isSenderAddress, SENDER_ADDRESS_RULE } from '../util/sender-address.ts';
+import { isValidTimeZone, TIME_ZONE_RULE } from '../util/time-zone.ts';
 
 export const DEFAULT_SUBJECT_PREFIX = '[fifo-ledger]';
 export const DEFAULT_TIME_ZONE = 'UTC';
@@ -142,29 +144,14 @@ export function parseReportSettings(
   return result as unknown as ReportSettings;
 }
 
-const ADDRESS = /^[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+$/;
-/** "addr@host" or "Display Name <addr@host>". */
-const SENDER = /^(?:[^<>]*<[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+>|[^\s@<>,]+@[^\s@<>,]+\.[^\s@<>,]+)$/;
-
-/** True when Intl (the same tz database the renderers use) knows the IANA zone. */
-export function isValidTimeZone(zone: string): boolean {
-  if (!zone.trim()) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 const schema = z.object({
-  REPORT_SENDER: optionalText.refine((v) => v === undefined || SENDER.test(v), {
-    message: 'must be an email address, e.g. "reports@example.com" or "FIFO <reports@example.com>"',
+  REPORT_SENDER: optionalText.refine((v) => v === undefined || isSenderAddress(v), {
+    message: SENDER_ADDRESS_RULE,
   }),
   REPORT_RECIPIENTS: optionalText
     .transform((v) =>
@@ -175,7 +162,7 @@ const schema = z.object({
     )
     .superRefine((list, ctx) => {
       for (const address of list) {
-        if (!ADDRESS.test(address)) {
+        if (!isPlainAddress(address)) {
           ctx.addIssue({ code: 'custom', message: `"${address}" is not an email address` });
         }
       }
@@ -188,7 +175,7 @@ const schema = z.object({
     .refine((v) => /^[\x20-\x7e]*$/.test(v), { message: 'must be printable ASCII' }),
   REPORT_TIMEZONE: optionalText
     .transform((v) => v ?? DEFAULT_TIME_ZONE)
-    .refine(isValidTimeZone, { message: 'must be an IANA time zone such as "UTC" or "Europe/Berlin"' }),
+    .refine(isValidTimeZone, { message: TIME_ZONE_RULE }),
   REPORT_WINDOW_HOURS: optionalText
     .transform((v) => (v === undefined ? DEFAULT_WINDOW_HOURS : Number(v)))
     .refine((n) => Number.isInteger(n) && n >= 1 && n <= MAX_WINDOW_HOURS, {

@@ -1,7 +1,7 @@
 /** The deployment settings: context values (cdk.json or -c key=value) validated into stack props. */
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, parseConfig } from '../../lib/index.ts';
+import { ConfigurationError, parseConfig, stackSettings } from '../../lib/index.ts';
 import { EXISTING_DATABASE_CONTEXT } from './support.ts';
 
 /** The error message parseConfig throws for `context`. */
@@ -16,25 +16,26 @@ function problems(context: Record<string, unknown>): string {
 }
 
 describe('parseConfig', () => {
-  it('defaults to a new, protected database and enabled schedules', () => {
-    // Why: `cdk synth` on a clean clone must work with cdk.json alone, and the defaults must be the safe ones.
+  it('leaves an absent key to the stack, whose defaults are a new database and enabled schedules', () => {
+    // Why: `cdk synth` on a clean clone must work with cdk.json alone; each default lives once, on
+    // the construct's props, so the config must not fill in values of its own.
     // Prepare
     const now = new Date('2026-03-01T00:00:00Z');
 
     // Act
     const { stackName, props } = parseConfig({}, now);
+    const settings = stackSettings(props);
 
     // Assess
     expect(stackName).toBe('FifoLedger');
-    expect(props.database).toMatchObject({ mode: 'new', deletionProtection: true, multiAz: false });
-    expect(props.schedulesEnabled).toBe(true);
-    expect(props.scheduleTimeZone?.timezoneName).toBe('UTC');
-    expect(props.incrementalInterval?.toMinutes()).toBe(5);
-    expect(props.fullRebuildTime).toEqual({ hour: 2, minute: 30 });
-    expect(props.fullRebuildMaxAge?.toHours()).toBe(26);
-    expect(props.reserveWriterConcurrency).toBe(true);
+    expect(props.database).toEqual({ mode: 'new' });
+    expect(props.schedulesEnabled).toBeUndefined();
+    expect(settings.schedulesEnabled).toBe(true);
+    expect(settings.scheduleTimeZone.timezoneName).toBe('UTC');
+    expect(settings.incrementalInterval.toMinutes()).toBe(5);
+    expect(settings.fullRebuildTime).toEqual({ hour: 2, minute: 30 });
+    expect(settings.reserveWriterConcurrency).toBe(true);
     expect(props.migrationRunToken).toBe('2026-03-01T00:00:00.000Z');
-    expect(props.loginUsernamePrefix).toBe('fifo_ledger');
   });
 
   it('takes a login prefix PostgreSQL accepts and refuses one it reserves or folds', () => {

@@ -294,7 +294,7 @@ describe('finding 2: no security group allows all egress', () => {
   );
 
   it('lets the functions and the rotation functions reach the database port and the endpoints only', () => {
-    // Why: the functions' group said "to the database and the endpoints" but allowed everything; now the rules say it.
+    // Why: a group's description restricts nothing; only its egress rules keep a function off the rest of the network.
     // Prepare
     const { stack, template } = NEW;
     const database = stack.database as NewDatabase;
@@ -362,7 +362,7 @@ describe('finding 4: cdk-nag acknowledgements that are true of the template', ()
   it.each(Object.entries(functionsOf(NEW.stack)))(
     'gives the %s role no managed policy and logs to its own group only',
     (_name, fn) => {
-      // Why: AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole allow logs on "*"; the old IAM4 reason said otherwise.
+      // Why: AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole allow writing to every log group of the account.
       // Prepare
       const { stack, template } = NEW;
       const role = (template.toJSON().Resources as Resources)[logicalId(stack, fn.role!)]!;
@@ -401,7 +401,7 @@ describe('finding 4: cdk-nag acknowledgements that are true of the template', ()
   );
 
   it('gives each schedule its own role, which can invoke its one function only', () => {
-    // Why: the IAM5 reason says "this one function"; with one role for the three schedules it was false.
+    // Why: each schedule role's IAM5 acknowledgement says it invokes one function; a shared role would make that false.
     // Prepare
     const { stack, template } = NEW;
     const targets = { incremental: stack.incremental, fullRebuild: stack.fullRebuild, report: stack.report };
@@ -438,7 +438,7 @@ describe('finding 4: cdk-nag acknowledgements that are true of the template', ()
   });
 
   it('says in the single-AZ acknowledgement that the trades live on the instance, and drops it with a standby', () => {
-    // Why: the old RDS3 reason called the data derived; trade_records, the facts, is in the same instance.
+    // Why: the acknowledged risk is the trades themselves (trade_records), not only allocations a rebuild recomputes.
     // Prepare
     const reasonOf = (stack: FifoLedgerStack) =>
       (stack.database as NewDatabase).instance.node.metadata

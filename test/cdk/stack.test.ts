@@ -599,7 +599,6 @@ describe('new database', () => {
   });
 
   it('admits the functions to the database port', () => {
-    // Why: the database accepts connections from the functions' security group and nothing else.
     // Prepare
     const fromFunctions = { 'Fn::GetAtt': [stack.getLogicalId(findSecurityGroup()), 'GroupId'] };
 

@@ -91,7 +91,7 @@ describe('npx cdk synth', () => {
     expect(count('Custom::Trigger')).toBe(1);
   });
 
-  describe.skipIf(needsServer)('the bundles', () => {
+  describe('the bundles', { tags: 'server' }, () => {
     /** Runs a bundled handler in a fresh Node process, as the Lambda runtime would import it. */
     async function invoke(
       logicalIdPrefix: string,
