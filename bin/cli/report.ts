@@ -9,6 +9,7 @@
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Command } from 'commander';
 import type { JobLogger } from '../../shared/jobs/index.ts';
 import type { DailyReport } from '../../shared/report/index.ts';
@@ -80,6 +81,17 @@ export async function writeReportFiles(report: DailyReport, dir: string): Promis
   return files.map(([path]) => path);
 }
 
+/**
+ * The SES client, made once per process by the first --send (shared/report/send.ts): on first
+ * use rather than at import, so that every other command starts without the AWS SDK
+ * (bin/build.mjs).
+ */
+let ses: SESv2Client | undefined;
+const sesClient = (create: () => SESv2Client): SESv2Client => {
+  ses ??= create();
+  return ses;
+};
+
 const code = (error: unknown) => (error as { code?: string }).code;
 
 /**
@@ -137,8 +149,14 @@ export async function reportCommand(
   // The SDK warns on every send that it will stop supporting Node.js 20 one day: a note for the
   // SDK's maintainers, not for the operator reading the report's result.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { isValidTimeZone, loadReportConfig, parseReportSettings, runDailyReport, SETTING_NAMES } =
-    await import('../../shared/report/index.ts');
+  const {
+    createSesClient,
+    isValidTimeZone,
+    loadReportConfig,
+    parseReportSettings,
+    runDailyReport,
+    SETTING_NAMES,
+  } = await import('../../shared/report/index.ts');
   const { MAX_WINDOW_HOURS } = await import('../../shared/report/config.ts');
   // Every setting is checked before the database is opened, and --out is made ready.
   const version = cliVersion(opts.version);
@@ -180,7 +198,12 @@ export async function reportCommand(
           settings,
           logger,
           send: opts.send
-            ? { sender: config.sender!, recipients: config.recipients, subjectPrefix: config.subjectPrefix }
+            ? {
+                sender: config.sender!,
+                recipients: config.recipients,
+                subjectPrefix: config.subjectPrefix,
+                client: sesClient(createSesClient),
+              }
             : undefined,
         });
       } catch (error) {

@@ -3,21 +3,12 @@
  * 2 decimals with thousands separators unless `exact` (the CLI's --exact), as in every text
  * output (README.md, "When something looks wrong"); JSON keeps them exact.
  */
-import { money, signedMoney } from '../report/format.ts';
+import { money, signedMoney } from '../util/format.ts';
+import { left, right, textTable } from '../util/text-table.ts';
 import type { ArchiveResult, RestoreResult } from './archive.ts';
-import type { LegacyPnlRow, Reconciliation } from './reconcile.ts';
-import type { PruneResult, StoredVersion, VersionComparison } from './versions.ts';
-
-/** Left-aligned text columns, right-aligned where `right` says so. */
-function table(header: string[], rows: string[][], right: boolean[] = []): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd()}`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
+import type { VersionComparison } from './compare-versions.ts';
+import type { LegacyPnlReconciliation, LegacyPnlRow } from './legacy-vs-fifo.ts';
+import type { PruneResult, StoredVersion } from './versions.ts';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const list = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : 'none');
@@ -75,8 +66,16 @@ const amountsOf = (exact: boolean): Amounts =>
     : { usd: money, signed: signedMoney };
 
 function legacyRows(rows: readonly LegacyPnlRow[], amounts: Amounts): string[] {
-  return table(
-    ['Sell time (UTC)', 'Symbol', 'Sell', 'Legacy', 'FIFO', 'Difference', 'Source'],
+  return textTable(
+    [
+      left('Sell time (UTC)'),
+      left('Symbol'),
+      left('Sell'),
+      right('Legacy'),
+      right('FIFO'),
+      right('Difference'),
+      left('Source'),
+    ],
     rows.map((r) => [
       r.sellTime.slice(0, 19).replace('T', ' '),
       r.symbol,
@@ -86,11 +85,10 @@ function legacyRows(rows: readonly LegacyPnlRow[], amounts: Amounts): string[] {
       amounts.signed(r.difference),
       r.source,
     ]),
-    [false, false, false, true, true, true, false],
   );
 }
 
-export function reconciliationText(r: Reconciliation, limit = 50, exact = false): string {
+export function reconciliationText(r: LegacyPnlReconciliation, limit = 50, exact = false): string {
   const amounts = amountsOf(exact);
   const window =
     r.window.start === null
@@ -130,8 +128,14 @@ export function comparisonText(c: VersionComparison, exact = false): string {
   const amounts = amountsOf(exact);
   const out = [
     `Version ${c.a.version} vs version ${c.b.version}`,
-    ...table(
-      ['Version', 'Allocation rows', 'Sells', 'Unmatched sells', 'Realized PnL'],
+    ...textTable(
+      [
+        left('Version'),
+        right('Allocation rows'),
+        right('Sells'),
+        right('Unmatched sells'),
+        right('Realized PnL'),
+      ],
       [c.a, c.b].map((v) => [
         String(v.version),
         String(v.allocations),
@@ -139,7 +143,6 @@ export function comparisonText(c: VersionComparison, exact = false): string {
         String(v.unmatchedSells),
         amounts.usd(v.realizedPnl),
       ]),
-      [false, true, true, true, true],
     ),
     `  total difference (${c.b.version} - ${c.a.version}): ${amounts.signed(c.totalDifference)} USD`,
     '',
@@ -152,15 +155,15 @@ export function comparisonText(c: VersionComparison, exact = false): string {
     out.push(
       '',
       `DIFFERING SELLS (largest |difference| first, ${c.differences.length} shown)`,
-      ...table(
+      ...textTable(
         [
-          'Sell time (UTC)',
-          'Symbol',
-          'Sell',
-          `PnL v${c.a.version}`,
-          `PnL v${c.b.version}`,
-          'Difference',
-          'Status',
+          left('Sell time (UTC)'),
+          left('Symbol'),
+          left('Sell'),
+          right(`PnL v${c.a.version}`),
+          right(`PnL v${c.b.version}`),
+          right('Difference'),
+          left('Status'),
         ],
         c.differences.map((d) => [
           d.sellTime.slice(0, 19).replace('T', ' '),
@@ -171,7 +174,6 @@ export function comparisonText(c: VersionComparison, exact = false): string {
           amounts.signed(d.difference),
           d.status,
         ]),
-        [false, false, false, true, true, true, false],
       ),
     );
   }

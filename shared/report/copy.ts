@@ -1,5 +1,5 @@
 /** Wording both renderers share: section titles, explanations, the subject line. */
-import { duration, ratioPercent, signedMoney } from './format.ts';
+import { duration, ratioPercent, signedMoney } from '../util/format.ts';
 import type { ReportModel } from './model.ts';
 import type { GroupKind, StartingEquity } from './sections.ts';
 import type { Verdict } from './verdict.ts';

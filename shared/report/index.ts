@@ -15,7 +15,7 @@
  *       sender: string;           // REPORT_SENDER
  *       recipients: string[];     // REPORT_RECIPIENTS
  *       subjectPrefix?: string;   // REPORT_SUBJECT_PREFIX, default '[fifo-ledger]'
- *       client?: SESv2Client;     // default createSesClient(): SDK region/credentials/endpoint settings
+ *       client: SESv2Client;      // createSesClient(), made once per process by the caller
  *     };
  *     logger?: JobLogger;
  *   }): Promise<DailyReport>
@@ -41,12 +41,13 @@ import { buildReportModel, type ReportModel } from './model.ts';
 import { csvFileName, renderCsv } from './render-csv.ts';
 import { renderHtml } from './render-html.ts';
 import { renderText } from './render-text.ts';
-import { createSesClient, sendEmail } from './send.ts';
+import { sendEmail } from './send.ts';
 import type { HealthThresholds, Verdict } from './verdict.ts';
 
+export { neutraliseFormula } from '../util/csv-formula.ts';
+export { isValidTimeZone } from '../util/time-zone.ts';
 export {
   DEFAULT_SETTINGS,
-  isValidTimeZone,
   loadReportConfig,
   parseReportSettings,
   type ReportConfig,
@@ -55,7 +56,7 @@ export {
 } from './config.ts';
 export { breakEvenMove, metricRules, type Performance } from './metrics.ts';
 export { buildReportModel, type ReportModel, type ReportModelOptions } from './model.ts';
-export { CSV_COLUMNS, CSV_SECTIONS, csvFileName, neutraliseFormula, renderCsv } from './render-csv.ts';
+export { CSV_COLUMNS, CSV_SECTIONS, csvFileName, renderCsv } from './render-csv.ts';
 export { renderHtml } from './render-html.ts';
 export { renderText } from './render-text.ts';
 export { createSesClient, sendEmail } from './send.ts';
@@ -66,8 +67,11 @@ export interface ReportSendOptions {
   readonly recipients: readonly string[];
   /** @default '[fifo-ledger]' */
   readonly subjectPrefix?: string;
-  /** @default createSesClient() */
-  readonly client?: SESv2Client;
+  /**
+   * The caller's client, made once per process (createSesClient() at module scope in a Lambda
+   * handler) so that a warm Lambda reuses it and its connections.
+   */
+  readonly client: SESv2Client;
 }
 
 export interface DailyReportOptions {
@@ -141,8 +145,7 @@ export async function runDailyReport(db: Database, options: DailyReportOptions):
 
   let messageId: string | undefined;
   if (options.send) {
-    const client = options.send.client ?? createSesClient();
-    messageId = await sendEmail(client, {
+    messageId = await sendEmail(options.send.client, {
       sender: options.send.sender,
       recipients: options.send.recipients,
       subject,

@@ -5,7 +5,7 @@
  * Money stays exact: sums are numeric in SQL and come back as decimal text (trim_scale);
  * ratios are computed from that text with decimal.js (./metrics.ts). Instants are canonical
  * UTC text. Nothing here reads the deprecated PnL columns of trade_records except the legacy
- * reconciliation (shared/legacy/reconcile.ts), which exists to compare them with FIFO.
+ * reconciliation (shared/legacy/legacy-vs-fifo.ts), which exists to compare them with FIFO.
  *
  * Window: sells with start < sell_time <= end (end = `now`, start = end - hours). Open
  * positions are the lots as they are now (fifo_lots keeps no history), their ages counted to
@@ -18,14 +18,15 @@
  * found in the catalog first (./inputs.ts); a section whose input is unusable says what it needs.
  */
 import type pg from 'pg';
+import { ALLOCATION_SELECT } from '../db/allocations.ts';
 import type { Database } from '../db/pool.ts';
-import { canonicalSelect, numericText, utcText } from '../db/sql.ts';
-import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import { numericText, utcText } from '../db/sql.ts';
+import type { AllocationRow } from '../fifo/index.ts';
 import { type Health, readHealth } from '../jobs/health.ts';
-import { compareLegacyPnl, type LegacyPnlRow } from '../legacy/reconcile.ts';
+import { compareLegacyPnl, type LegacyPnlRow } from '../legacy/legacy-vs-fifo.ts';
+import { localDate } from '../util/format.ts';
 import { DEFAULT_SETTINGS, type ReportSettings } from './config.ts';
 import { compare, Exact } from './exact.ts';
-import { localDate } from './format.ts';
 import { findTradeInputs, type Usable } from './inputs.ts';
 import { derivePerformance, emptyAggregates, type Performance, type SellAggregates } from './metrics.ts';
 import {
@@ -388,7 +389,7 @@ async function readUnmatchedSells(q: Queryable, version: number, start: string, 
 
 /**
  * Legacy vs FIFO per sell in the window, where trade_records still has a legacy PnL column
- * (shared/legacy/reconcile.ts, which `fifo reconcile` also uses). The report reads the live
+ * (shared/legacy/legacy-vs-fifo.ts, which `fifo reconcile` also uses). The report reads the live
  * columns only: once `fifo legacy archive` has moved the values, `fifo reconcile` reads them
  * from the archive.
  */
@@ -409,8 +410,6 @@ async function readLegacy(
     totalDifference: comparison.totalDifference,
   };
 }
-
-const ALLOCATION_SELECT = canonicalSelect(ALLOCATION_COLUMNS);
 
 async function readWindowAllocations(q: Queryable, version: number, start: string, end: string) {
   const { rows } = await q.query<AllocationRow>(

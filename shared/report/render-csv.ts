@@ -7,8 +7,10 @@
  * a column a section does not use is empty (a position's buy_time is its oldest open lot's). Exact values (no rounding), UTC times, an empty
  * field for NULL. One header line, one line per row.
  */
+
 import { stringify } from 'csv-stringify/sync';
 import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import { neutraliseFormula } from '../util/csv-formula.ts';
 import { ratio } from './exact.ts';
 import type { ReportModel } from './model.ts';
 import type { StrategyRow } from './sections.ts';
@@ -67,15 +69,6 @@ const TEXT_COLUMNS = new Set<string>([
   'kind',
   'mark_source',
 ]);
-
-/**
- * A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a
- * formula: a symbol of `=HYPERLINK(...)` would. Such text gets a leading apostrophe, as
- * OWASP's CSV-injection advice says. Decimals are left alone: a negative PnL stays a number.
- */
-export function neutraliseFormula(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
 
 const allocation = (row: AllocationRow): CsvRecord =>
   Object.fromEntries(ALLOCATION_COLUMNS.map((c) => [c, row[c]]));

@@ -1,4 +1,18 @@
 /** The plain-text email body: the same sections as the HTML, in fixed-width columns. */
+
+import {
+  duration,
+  localTime,
+  money,
+  percent,
+  pointsChange,
+  price,
+  quantity,
+  ratioPercent,
+  signedCount,
+  signedMoney,
+} from '../util/format.ts';
+import { left, right, textTable } from '../util/text-table.ts';
 import { curveSeries, dailySeries, position, scaled } from './charts.ts';
 import {
   ATTRIBUTION_NOTE,
@@ -19,46 +33,12 @@ import {
   verdictHeadline,
 } from './copy.ts';
 import { Exact, minus } from './exact.ts';
-import {
-  duration,
-  localTime,
-  money,
-  percent,
-  pointsChange,
-  price,
-  quantity,
-  ratioPercent,
-  signedCount,
-  signedMoney,
-} from './format.ts';
 import type { Usable } from './inputs.ts';
 import { metricRules } from './metrics.ts';
 import type { ReportModel } from './model.ts';
 import type { StrategyRow } from './sections.ts';
 import { TAX_YTD_TITLE, turningSummary } from './tax-ytd.ts';
 import { ageSeconds } from './verdict.ts';
-
-type Align = 'left' | 'right';
-
-/**
- * Columns padded to their widest cell; numbers right-aligned. `notes[i]`, when given, is an
- * indented line under row i (a long order id that would make every row too wide).
- */
-function table(header: string[], rows: string[][], align: Align[], notes: string[] = []): string[] {
-  const indent = '  ';
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    indent +
-    cells
-      .map((c, i) => (align[i] === 'right' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.flatMap((r, i) => (notes[i] ? [line(r), `${indent}  ${notes[i]}`] : [line(r)])),
-  ];
-}
 
 /** Wraps prose at `width` columns; a leading "- " gets a hanging indent. */
 function wrap(text: string, width = 76, indent = '  '): string[] {
@@ -123,7 +103,7 @@ function dailyChartLines(model: ReportModel): string[] {
       bar(p.value),
       signedMoney(days[firstActive + i]!.cumulative),
     ]);
-  lines.push(...table(['Day', 'Day PnL', 'Bar', 'All-time total'], rows, ['left', 'right', 'left', 'right']));
+  lines.push(...textTable([left('Day'), right('Day PnL'), left('Bar'), right('All-time total')], rows));
   return lines;
 }
 
@@ -141,22 +121,29 @@ function equityChartLines(model: ReportModel): string[] {
   );
   lines.push('');
   lines.push(
-    ...table(
-      ['Day', label, 'Curve'],
+    ...textTable(
+      [left('Day'), right(label), left('Curve')],
       shown.map((p) => [
         p.date,
         series.kind === 'equity' ? money(p.value) : signedMoney(p.value),
         `|${'#'.repeat(position(p.value, low, high, BAR_WIDTH))}`,
       ]),
-      ['left', 'right', 'left'],
     ),
   );
   return lines;
 }
 
 function strategyLines(rows: readonly StrategyRow[]): string[] {
-  return table(
-    ['Trigger', 'Realized', 'Results', 'W/L/B/U', 'Win rate', 'PF', 'Expectancy'],
+  return textTable(
+    [
+      left('Trigger'),
+      right('Realized'),
+      right('Results'),
+      right('W/L/B/U'),
+      right('Win rate'),
+      right('PF'),
+      right('Expectancy'),
+    ],
     rows.map((r) => [
       groupLabel(r.kind, r.name, 'trigger'),
       signedMoney(r.realizedPnl),
@@ -166,7 +153,6 @@ function strategyLines(rows: readonly StrategyRow[]): string[] {
       r.profitFactor === null ? 'n/a' : money(r.profitFactor),
       pnlOrNa(r.expectancy),
     ]),
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
 }
 
@@ -199,8 +185,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   const t = model.market.totals;
   const risk = model.risk;
   out.push(
-    ...table(
-      ['Metric', 'Value', ''],
+    ...textTable(
+      [left('Metric'), right('Value'), left('')],
       [
         [
           'Realized PnL',
@@ -240,15 +226,14 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           risk.cash === null ? 'needs a starting equity' : `cash ${money(risk.cash)} USD`,
         ],
       ],
-      ['left', 'right', 'left'],
     ),
   );
   out.push('', `  Change from the previous ${w.hours} h (from ${localTime(model.previous.start, tz)}):`);
   const diff = (a: string | null, b: string | null) =>
     a === null || b === null ? 'n/a' : signedMoney(minus(a, b));
   out.push(
-    ...table(
-      ['Figure', 'Now', 'Before', 'Change'],
+    ...textTable(
+      [left('Figure'), right('Now'), right('Before'), right('Change')],
       [
         [
           'Realized PnL',
@@ -261,7 +246,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
         ['Expectancy', pnlOrNa(m.expectancy), pnlOrNa(p.expectancy), diff(m.expectancy, p.expectancy)],
         ['Fees', money(m.fees), money(p.fees), diff(m.fees, p.fees)],
       ],
-      ['left', 'right', 'right', 'right'],
     ),
   );
   out.push('', '  How these are counted:');
@@ -297,8 +281,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
       rows.length === 0
         ? ['  No trades in the window.']
         : [
-            ...table(
-              ['Source', 'Buys', 'Sells', 'PnL of sells', 'Entry PnL'],
+            ...textTable(
+              [left('Source'), right('Buys'), right('Sells'), right('PnL of sells'), right('Entry PnL')],
               rows.map((r) => [
                 groupLabel(r.kind, r.name, 'source'),
                 String(r.buys),
@@ -306,7 +290,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
                 signedMoney(r.realizedPnl),
                 signedMoney(r.entryPnl),
               ]),
-              ['left', 'right', 'right', 'right', 'right'],
             ),
             ...wrap(SOURCES_NOTE),
           ],
@@ -317,18 +300,18 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   if (model.bySymbol.length === 0) out.push('  No trades in the window.');
   else
     out.push(
-      ...table(
+      ...textTable(
         [
-          'Symbol',
-          'Realized',
-          'Sells',
-          'W/L/B/U',
-          'Win rate',
-          'Avg win',
-          'Avg loss',
-          'PF',
-          'Expectancy',
-          'Fees',
+          left('Symbol'),
+          right('Realized'),
+          right('Sells'),
+          right('W/L/B/U'),
+          right('Win rate'),
+          right('Avg win'),
+          right('Avg loss'),
+          right('PF'),
+          right('Expectancy'),
+          right('Fees'),
         ],
         model.bySymbol.map((s) => [
           s.symbol,
@@ -342,7 +325,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           pnlOrNa(s.expectancy),
           money(s.fees),
         ]),
-        ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
       '  W/L/B/U: wins, losses, breakeven, unmatched sells.',
     );
@@ -359,8 +341,18 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   if (mk.positions.length === 0) out.push('  No open lots.');
   else {
     out.push(
-      ...table(
-        ['Symbol', 'Size', 'Avg cost', 'Cost basis', 'Mark', 'Mark from', 'Mark age', 'Value', 'Unrealized'],
+      ...textTable(
+        [
+          left('Symbol'),
+          right('Size'),
+          right('Avg cost'),
+          right('Cost basis'),
+          right('Mark'),
+          left('Mark from'),
+          left('Mark age'),
+          right('Value'),
+          right('Unrealized'),
+        ],
         [
           ...mk.positions.map((q) => [
             q.symbol,
@@ -385,18 +377,16 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
             signedMoney(t.unrealizedPnl),
           ],
         ],
-        ['left', 'right', 'right', 'right', 'right', 'left', 'left', 'right', 'right'],
       ),
     );
     out.push(
-      ...table(
-        ['Symbol', 'Lots', 'Oldest lot'],
+      ...textTable(
+        [left('Symbol'), right('Lots'), left('Oldest lot')],
         mk.positions.map((q) => [
           q.symbol,
           String(q.lots),
           `${duration(q.oldestLotAgeSeconds)} (${localTime(q.oldestLotTime, tz)})`,
         ]),
-        ['left', 'right', 'left'],
       ),
     );
     out.push(
@@ -412,14 +402,13 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   const ty = model.taxYtd;
   out.push(...heading(TAX_YTD_TITLE, `${ty.from} to ${ty.through}, ${ty.timeZone}`));
   out.push(
-    ...table(
-      ['Realized', 'PnL', 'Slices'],
+    ...textTable(
+      [left('Realized'), right('PnL'), right('Slices')],
       [
         ['Short-term', signedMoney(ty.shortTerm.realizedPnl), String(ty.shortTerm.slices)],
         ['Long-term', signedMoney(ty.longTerm.realizedPnl), String(ty.longTerm.slices)],
         ['Unmatched (no lot)', signedMoney(ty.unmatched.realizedPnl), String(ty.unmatched.slices)],
       ],
-      ['left', 'right', 'right'],
     ),
   );
   out.push(...wrap(turningSummary(ty.turning, signedMoney)));
@@ -431,8 +420,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   const dd = risk.maxDrawdown;
   const ddp = risk.maxDrawdownPct;
   out.push(
-    ...table(
-      ['Figure', 'Value', ''],
+    ...textTable(
+      [left('Figure'), right('Value'), left('')],
       [
         [
           'Starting equity',
@@ -462,7 +451,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           risk.investedRatio === null ? 'needs a starting equity and positive equity' : '',
         ],
       ],
-      ['left', 'right', 'left'],
     ),
   );
   out.push(...wrap(RISK_NOTE));
@@ -470,8 +458,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   const c = model.costs;
   out.push(...heading(SECTION.costs, 'USD'));
   out.push(
-    ...table(
-      ['Figure', 'Value', ''],
+    ...textTable(
+      [left('Figure'), right('Value'), left('')],
       [
         ['Fees in the window', money(c.fees), `buys ${money(c.buyFees)}, sells ${money(c.sellFees)}`],
         ['Traded volume', money(c.volume), ''],
@@ -488,7 +476,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
         ],
         ['Break-even move, observed', ratioPercent(c.breakEvenObserved, 3), ''],
       ],
-      ['left', 'right', 'left'],
     ),
   );
   out.push(
@@ -502,8 +489,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   if (model.holding.length === 0) out.push('  No lot slices sold in the window.');
   else
     out.push(
-      ...table(
-        ['Symbol', 'Slices', 'Weighted by', 'Median', 'p90'],
+      ...textTable(
+        [left('Symbol'), right('Slices'), right('Weighted by'), right('Median'), right('p90')],
         model.holding.map((x) => [
           x.symbol ?? 'All',
           String(x.slices),
@@ -511,7 +498,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           duration(x.medianSeconds),
           duration(x.p90Seconds),
         ]),
-        ['left', 'right', 'right', 'right', 'right'],
       ),
       ...wrap(HOLDING_NOTE),
     );
@@ -521,8 +507,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   if (r.slices.length === 0) out.push(...wrap(`None in the window. ${ROUNDTRIP_NOTE}`));
   else {
     out.push(
-      ...table(
-        ['Symbol', 'Slices', 'Sells', 'PnL', 'Fees'],
+      ...textTable(
+        [left('Symbol'), right('Slices'), right('Sells'), right('PnL'), right('Fees')],
         r.groups.map((g) => [
           g.symbol ?? 'All',
           String(g.slices),
@@ -530,14 +516,13 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           signedMoney(g.pnl),
           money(g.fees),
         ]),
-        ['left', 'right', 'right', 'right', 'right'],
       ),
       '',
     );
     const shown = r.slices.slice(0, TABLE_LIMIT);
     out.push(
-      ...table(
-        ['Time', 'Symbol', 'Held', 'PnL', 'Fees'],
+      ...textTable(
+        [left('Time'), left('Symbol'), right('Held'), right('PnL'), right('Fees')],
         shown.map((s) => [
           localTime(s.sell_time!, tz),
           s.symbol ?? '',
@@ -545,8 +530,7 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
           pnlOrNa(s.pnl_usd),
           money(s.fees_usd),
         ]),
-        ['left', 'left', 'right', 'right', 'right'],
-        shown.map((s) => `sell ${s.sell_order_id}, buy ${s.buy_order_id}`),
+        { notes: shown.map((s) => `sell ${s.sell_order_id}, buy ${s.buy_order_id}`) },
       ),
     );
     if (r.slices.length > TABLE_LIMIT)
@@ -559,11 +543,10 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   if (movers.length === 0) out.push('  No counted sells in the window.');
   else {
     out.push(
-      ...table(
-        ['Time', 'Symbol', 'PnL'],
+      ...textTable(
+        [left('Time'), left('Symbol'), right('PnL')],
         movers.map((x) => [localTime(x.sellTime, tz), x.symbol, signedMoney(x.pnl)]),
-        ['left', 'left', 'right'],
-        movers.map((x) => `$ ${x.command}`),
+        { notes: movers.map((x) => `$ ${x.command}`) },
       ),
     );
     out.push(...wrap(MOVERS_NOTE));
@@ -574,16 +557,15 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   if (model.unmatchedSells.length === 0) out.push('  None: every sell in the window found open lots.');
   else {
     out.push(
-      ...table(
-        ['Time', 'Symbol', 'Unmatched size', 'Proceeds'],
+      ...textTable(
+        [left('Time'), left('Symbol'), right('Unmatched size'), right('Proceeds')],
         shownUnmatched.map((u) => [
           localTime(u.sellTime, tz),
           u.symbol,
           `${quantity(u.unmatchedSize)} of ${quantity(u.sellSize)}`,
           money(u.proceeds),
         ]),
-        ['left', 'left', 'right', 'right'],
-        shownUnmatched.map((u) => `sell ${u.sellOrderId}`),
+        { notes: shownUnmatched.map((u) => `sell ${u.sellOrderId}`) },
       ),
     );
     if (model.unmatchedSells.length > TABLE_LIMIT)
@@ -601,8 +583,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
   const failed = (r: typeof h.lastRun.full) =>
     r?.status === 'failed' ? ` - last run FAILED ${localTime(r.startedAt, tz)}` : '';
   out.push(
-    ...table(
-      ['Check', 'Status'],
+    ...textTable(
+      [left('Check'), left('Status')],
       [
         ['Verdict', model.health.verdict],
         ['Last successful incremental', `${run(h.lastSuccess.incremental)}${failed(h.lastRun.incremental)}`],
@@ -631,7 +613,6 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
         ],
         ['Allocations / open lots', `${h.allocations} / ${h.openLots}`],
       ],
-      ['left', 'left'],
     ),
   );
 
@@ -650,8 +631,8 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
             `total difference ${signedMoney(l.totalDifference)} USD.`,
         ),
         '',
-        ...table(
-          ['Time', 'Symbol', 'Legacy', 'FIFO', 'Difference'],
+        ...textTable(
+          [left('Time'), left('Symbol'), right('Legacy'), right('FIFO'), right('Difference')],
           l.rows
             .slice(0, TABLE_LIMIT)
             .map((r) => [
@@ -661,8 +642,7 @@ export function renderText(model: ReportModel, options: { csvFileName?: string }
               signedMoney(r.fifoPnl),
               signedMoney(r.difference),
             ]),
-          ['left', 'left', 'right', 'right', 'right'],
-          l.rows.slice(0, TABLE_LIMIT).map((r) => `sell ${r.sellOrderId}`),
+          { notes: l.rows.slice(0, TABLE_LIMIT).map((r) => `sell ${r.sellOrderId}`) },
         ),
       );
       if (l.rows.length > TABLE_LIMIT)

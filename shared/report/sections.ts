@@ -10,8 +10,9 @@
  * section needs on this database.
  */
 import type pg from 'pg';
-import { canonicalSelect, utcText } from '../db/sql.ts';
-import { ALLOCATION_COLUMNS, type AllocationRow } from '../fifo/index.ts';
+import { ALLOCATION_SELECT } from '../db/allocations.ts';
+import { utcText } from '../db/sql.ts';
+import type { AllocationRow } from '../fifo/index.ts';
 import type { ReportSettings } from './config.ts';
 import { compare, Exact, minus, ratio, sum, times } from './exact.ts';
 import {
@@ -639,9 +640,6 @@ export interface RoundtripSection {
   /** Per symbol (most slices first), then the total (symbol null) last. */
   readonly groups: RoundtripGroup[];
 }
-
-/** Canonical text of every allocation column; the query's only table is fifo_allocations. */
-const ALLOCATION_SELECT = canonicalSelect(ALLOCATION_COLUMNS);
 
 export async function readRoundtrips(
   q: Queryable,

@@ -2,10 +2,12 @@
  * Sending through SES v2: one SendEmail with Content.Simple (subject, HTML and text bodies)
  * and the CSV as an attachment.
  *
- * The client comes from createSesClient(), cheap enough to call once at module scope in a
- * Lambda. Region, credentials and endpoint follow the SDK's standard settings, which it reads
- * itself: AWS_REGION, the credential chain, and AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL to
- * point it at a local emulator (aws-ses-v2-local in the tests).
+ * The caller makes the client once per process with createSesClient(): at module scope in the
+ * Lambda handler (functions/report/index.ts), so a warm container reuses it. Region,
+ * credentials and endpoint follow the SDK's standard settings, which it reads itself (when it
+ * first sends, not when it is made): AWS_REGION, the credential chain, and
+ * AWS_ENDPOINT_URL_SESV2 / AWS_ENDPOINT_URL to point it at a local emulator (aws-ses-v2-local
+ * in the tests).
  */
 import { SESv2Client, type SESv2ClientConfig, SendEmailCommand } from '@aws-sdk/client-sesv2';
 

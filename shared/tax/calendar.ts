@@ -7,7 +7,7 @@
  * ("2026-01-01T04:59:59.999999Z"). JavaScript dates hold milliseconds, so the text is cut to
  * the millisecond, never rounded: 23:59:59.9999995 stays on its day.
  */
-import { localDate } from '../report/format.ts';
+import { localDate } from '../util/format.ts';
 
 /** A calendar date; month 1-12. */
 export interface CalendarDate {

@@ -6,7 +6,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { formatQty } from '../fifo/index.ts';
-import { neutraliseFormula } from '../report/render-csv.ts';
+import { neutraliseFormula } from '../util/csv-formula.ts';
 import { formatAmount, formatQuantity } from './amounts.ts';
 import { formDate } from './calendar.ts';
 import { dayDiffers } from './reconcile.ts';

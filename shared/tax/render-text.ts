@@ -4,6 +4,7 @@
  * and the reconciliation with the broker. Amounts are exact, with thousands separators.
  */
 import { formatQty } from '../fifo/index.ts';
+import { left, right, textTable } from '../util/text-table.ts';
 import { abs, groupedAmount, ONE_CENT } from './amounts.ts';
 import { isoDate } from './calendar.ts';
 import { dayDiffers, type ReconciliationDay } from './reconcile.ts';
@@ -12,16 +13,6 @@ import type { AmountTotals } from './totals.ts';
 
 /** How many sells the missing-basis note names before it only counts them. */
 export const EXPLAINS_SHOWN = 10;
-
-function table(header: string[], body: string[][], rightFrom: number): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i >= rightFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...body.map(line)];
-}
 
 const amounts = (t: AmountTotals) => [
   t.rows.toLocaleString('en-US'),
@@ -38,15 +29,23 @@ export function renderTotalsText(report: TaxReport): string {
       `${isoDate(period.lastDay)} in ${report.timeZone} (${period.startUtc} to ${period.endUtc} UTC)`,
     `broker reporting: ${report.brokerReporting}; unmatched sells: ${report.unmatched}; ${report.rows.length.toLocaleString('en-US')} rows`,
     '',
-    ...table(
-      ['box', 'term', 'rows', '(d) proceeds', '(e) cost basis', '(g) adjustments', '(h) gain'],
+    ...textTable(
+      [
+        left('box'),
+        left('term'),
+        right('rows'),
+        right('(d) proceeds'),
+        right('(e) cost basis'),
+        right('(g) adjustments'),
+        right('(h) gain'),
+      ],
       [
         ...totals.byBox.map((b) => [b.box, b.term, ...amounts(b)]),
         ['short-term', '', ...amounts(totals.byTerm.short)],
         ['long-term', '', ...amounts(totals.byTerm.long)],
         ['all', '', ...amounts(totals.all)],
       ],
-      2,
+      { indent: '', rule: false },
     ),
   ];
   const missing = totals.missingBasis;

@@ -104,19 +104,6 @@ export function localDate(instant: Date | string, timeZone: string): string {
   return localParts(instant, timeZone).date;
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
 /** An exact ratio (0.00601805) as a percentage, "0.60%"; null as "n/a". */
 export function ratioPercent(text: string | null, places = 2): string {
   if (text === null) return 'n/a';

@@ -77,7 +77,6 @@ afterAll(async () => {
 
 describe('fifo report', () => {
   it('--out writes report.html, report.txt and report.csv', async () => {
-    // Why: "npx fifo report --out DIR against any database writes the three files".
     // Prepare
     const out = join(work, 'out');
 

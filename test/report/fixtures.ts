@@ -57,6 +57,68 @@ export const FIXTURE: SampleTrade[] = [
   t('c2', 'CCC-USD', 'buy', '2024-03-05T00:00:00Z', '1', '60', '0'),
 ];
 
+/** An allocation row as the CSV attachment writes it, the columns worked out by hand above. */
+export interface CsvAllocation {
+  readonly sell_order_id: string;
+  readonly buy_order_id: string;
+  readonly allocated_size: string;
+  readonly cost_basis_usd: string;
+  readonly proceeds_usd: string;
+  readonly net_proceeds_usd: string;
+  readonly pnl_usd: string;
+  readonly notes: string;
+}
+
+const row = (
+  sell_order_id: string,
+  buy_order_id: string,
+  allocated_size: string,
+  cost_basis_usd: string,
+  proceeds_usd: string,
+  net_proceeds_usd: string,
+  pnl_usd: string,
+  notes = '',
+): CsvAllocation => ({
+  sell_order_id,
+  buy_order_id,
+  allocated_size,
+  cost_basis_usd,
+  proceeds_usd,
+  net_proceeds_usd,
+  pnl_usd,
+  notes,
+});
+
+/**
+ * FIXTURE's allocation rows in the window ending at NOW, by sell time, from the figures above:
+ * a row per lot a sell took from, and a row without a buy for what no lot covered.
+ */
+export const FIXTURE_WINDOW_ALLOCATIONS: readonly CsvAllocation[] = [
+  row('s2', 'b1', '0.5', '50.25', '60', '60', '9.75'),
+  row('s3', 'b1', '0.5', '50.25', '50.25', '50.25', '0'),
+  row('s5', '', '3', '', '30', '29.7', '', 'unmatched: 3 of 3 sold had no open lot'),
+  row('s6', 'b3', '1', '10', '12', '11.88', '1.88'),
+  row('s6', '', '1', '', '12', '11.88', '', 'unmatched: 1 of 2 sold had no open lot'),
+  row('s4', 'b2', '1', '202', '190', '189', '-13'),
+];
+
+/** The CSV allocation rows' columns that FIXTURE_WINDOW_ALLOCATIONS states. */
+export const csvAllocations = (rows: readonly Record<string, string>[]): CsvAllocation[] =>
+  rows
+    .filter((r) => r.section === 'allocation')
+    .map((r) =>
+      row(
+        r.sell_order_id!,
+        r.buy_order_id!,
+        r.allocated_size!,
+        r.cost_basis_usd!,
+        r.proceeds_usd!,
+        r.net_proceeds_usd!,
+        r.pnl_usd!,
+        r.notes,
+      ),
+    );
+
 /** Empties everything a test may have written, so each test starts from a bare schema. */
 export async function resetTables(db: pg.Pool): Promise<void> {
   await db.query(

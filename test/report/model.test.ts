@@ -27,7 +27,6 @@ async function fixtureModel(options: { timeZone?: string; now?: Date; hours?: nu
 
 describe('key metrics', () => {
   it('match the hand-computed figures of the fixture', async () => {
-    // Why: every headline number of the email, checked against arithmetic done by hand.
     // Prepare
     // (the fixture, see fixtures.ts)
 
@@ -315,7 +314,7 @@ describe('an empty window', () => {
 
 describe('realized PnL', () => {
   it('equals SUM(pnl_usd) over the window to the cent, in the model, the text and the subject', async () => {
-    // Why: the acceptance criterion, on a realistic generated sample rather than a tidy fixture.
+    // Why: the headline figure must equal the allocations exactly, on a realistic sample, not a tidy one.
     // Prepare
     const trades = [...generateTrades({ trades: 1500, symbols: 4, seed: 11 })];
     await insertTrades(db.pool, trades);

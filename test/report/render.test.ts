@@ -17,7 +17,7 @@ import {
 import { HTML_BUDGET } from '../../shared/report/render-html.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { FIXTURE, loadFixture, NOW } from './fixtures.ts';
+import { csvAllocations, FIXTURE, FIXTURE_WINDOW_ALLOCATIONS, loadFixture, NOW } from './fixtures.ts';
 
 /** The fixture with the bot's triggers and sources: AAA's buys roc_momo, BBB's breakout, CCC's dca. */
 const WITH_TRIGGERS = FIXTURE.map((t) => ({
@@ -93,6 +93,121 @@ describe('the HTML email', () => {
     expect(html).not.toContain('x<i>');
     expect(html).toContain('&lt;b&gt;src&lt;/b&gt;');
     expect(html).not.toContain('<b>src</b>');
+  });
+
+  it('escapes markup in every kind of text the model carries, and in the subject and file name', () => {
+    // Why: the renderer builds every piece with html`...`, which escapes what it is given; a field
+    // a section forgets would show here as a live <script>.
+    // Prepare: a different tag in each field, so that each one is seen to arrive escaped.
+    const m = report.model;
+    const tag = (field: string) => `<script>${field}</script>`;
+    const named = <T extends { name: string | null }>(rows: readonly T[], field: string) =>
+      rows.map((r) => ({ ...r, name: tag(field) }));
+    const slice = m.allocations.find((a) => a.buy_order_id !== null)!;
+    const hostile: ReportModel = {
+      ...m,
+      bySymbol: m.bySymbol.map((s) => ({ ...s, symbol: tag('bySymbol.symbol') })),
+      attribution: {
+        entry: {
+          ok: true,
+          value: named(m.attribution.entry.ok ? m.attribution.entry.value : [], 'entry.name'),
+        },
+        exit: { ok: false, needs: tag('exit.needs') },
+        note: tag('attribution.note'),
+      },
+      sources: { ok: true, value: named(m.sources.ok ? m.sources.value : [], 'sources.name') },
+      market: {
+        ...m.market,
+        priceTable: tag('market.priceTable'),
+        priceTableNeeds: tag('market.priceTableNeeds'),
+        positions: m.market.positions.map((p) => ({ ...p, symbol: tag('positions.symbol') })),
+      },
+      risk: { ...m.risk, cashTransactionsNeeds: tag('risk.cashTransactionsNeeds') },
+      holding: m.holding.map((h) => (h.symbol === null ? h : { ...h, symbol: tag('holding.symbol') })),
+      roundtrips: {
+        thresholdSeconds: 60,
+        slices: [
+          {
+            ...slice,
+            symbol: tag('roundtrip.symbol'),
+            sell_order_id: tag('roundtrip.sell'),
+            holding_seconds: '30',
+            fees_usd: '0.1',
+          },
+        ],
+        groups: [
+          { symbol: tag('roundtrips.group'), slices: 1, sells: 1, size: '1', pnl: '1', fees: '0.1' },
+          { symbol: null, slices: 1, sells: 1, size: '1', pnl: '1', fees: '0.1' },
+        ],
+      },
+      movers: {
+        best: m.movers.best.map((x) => ({
+          ...x,
+          symbol: tag('movers.symbol'),
+          command: tag('movers.command'),
+        })),
+        worst: [],
+      },
+      unmatchedSells: m.unmatchedSells.map((u) => ({
+        ...u,
+        symbol: tag('unmatched.symbol'),
+        sellOrderId: tag('unmatched.sellOrderId'),
+      })),
+      health: {
+        ...m.health,
+        reasons: [{ level: 'WARNING', text: tag('health.reason') }],
+        status: {
+          ...m.health.status,
+          unmatchedSells: {
+            ...m.health.status.unmatchedSells,
+            bySymbol: [{ symbol: tag('health.unmatched.symbol'), sells: 1, size: '1' }],
+          },
+        },
+      },
+      legacy: m.legacy && {
+        ...m.legacy,
+        columns: [tag('legacy.column')],
+        rows: m.legacy.rows.map((r) => ({
+          ...r,
+          symbol: tag('legacy.symbol'),
+          sellOrderId: tag('legacy.sellOrderId'),
+        })),
+      },
+    };
+    const fields = [
+      'bySymbol.symbol',
+      'entry.name',
+      'exit.needs',
+      'attribution.note',
+      'sources.name',
+      'market.priceTable',
+      'market.priceTableNeeds',
+      'positions.symbol',
+      'risk.cashTransactionsNeeds',
+      'holding.symbol',
+      'roundtrip.symbol',
+      'roundtrip.sell',
+      'roundtrips.group',
+      'movers.symbol',
+      'movers.command',
+      'unmatched.symbol',
+      'unmatched.sellOrderId',
+      'health.reason',
+      'health.unmatched.symbol',
+      'legacy.column',
+      'legacy.symbol',
+      'legacy.sellOrderId',
+      'subject',
+      'csvFileName',
+    ];
+
+    // Act
+    const html = renderHtml(hostile, { subject: tag('subject'), csvFileName: tag('csvFileName') });
+
+    // Assess
+    expect(html).not.toMatch(/<script/i);
+    expect(fields.filter((f) => !html.includes(`&lt;script&gt;${f}&lt;/script&gt;`))).toEqual([]);
+    expect(htmlProblems(html)).toEqual([]);
   });
 
   it('is checked by a parser that does catch a misnested or unclosed tag', () => {
@@ -341,15 +456,21 @@ describe('the CSV attachment', () => {
     // Assess
     expect(Object.keys(rows[0]!)).toEqual([...CSV_COLUMNS]);
     expect(CSV_COLUMNS.slice(0, 2)).toEqual(['section', 'allocation_version']);
-    expect(of('allocation')).toHaveLength(report.allocationsInWindow);
-    expect(of('allocation')).toHaveLength(7);
-    expect(of('allocation').find((r) => r.sell_order_id === 's6' && r.buy_order_id === '')).toMatchObject({
-      allocated_size: '1',
-      proceeds_usd: '12',
-      net_proceeds_usd: '11.88',
-      pnl_usd: '',
-      notes: 'unmatched: 1 of 2 sold had no open lot',
-    });
+    // The fixture's rows, then the extra sell at 20:00: no lot is left for it (s6 took b3).
+    expect(csvAllocations(rows)).toEqual([
+      ...FIXTURE_WINDOW_ALLOCATIONS.slice(0, -1),
+      {
+        sell_order_id: 'x<i>&"y',
+        buy_order_id: '',
+        allocated_size: '0.5',
+        cost_basis_usd: '',
+        proceeds_usd: '5.5',
+        net_proceeds_usd: '5.5',
+        pnl_usd: '',
+        notes: 'unmatched: 0.5 of 0.5 sold had no open lot',
+      },
+      FIXTURE_WINDOW_ALLOCATIONS.at(-1),
+    ]);
     expect(
       of('entry_trigger').map((r) => [r.name, r.kind, r.results, r.wins, r.losses, r.win_rate, r.pnl_usd]),
     ).toEqual([

@@ -1,7 +1,8 @@
 /**
  * End to end through SES: runDailyReport sends to aws-ses-v2-local, started and stopped by this
- * test on a free port. The SES client is the default one, pointed at the emulator only by the
- * SDK's standard AWS_ENDPOINT_URL_SESV2 setting, as a deployment would point it anywhere.
+ * test on a free port. The SES client is createSesClient()'s, without settings, pointed at the
+ * emulator only by the SDK's standard AWS_ENDPOINT_URL_SESV2 setting, as a deployment would
+ * point it anywhere.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +10,9 @@ import sesLocalModule from 'aws-ses-v2-local';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
-import { runDailyReport } from '../../shared/report/index.ts';
+import { createSesClient, runDailyReport } from '../../shared/report/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { loadFixture, NOW } from './fixtures.ts';
+import { csvAllocations, FIXTURE_WINDOW_ALLOCATIONS, loadFixture, NOW } from './fixtures.ts';
 
 type StartSesLocal = (config?: { host?: string; port?: number }) => Promise<Server>;
 // A CommonJS module with exports.default: Node hands ESM the exports object, Vite the function.
@@ -68,12 +69,18 @@ describe('sending the daily report', () => {
     // Why: the whole path the Lambda takes, through a real SES v2 API, with only the endpoint swapped.
     // Prepare
     const recipients = ['ops@example.com', 'trader@example.org'];
+    const client = createSesClient();
 
     // Act
     const report = await runDailyReport(db, {
       version: 1,
       now: NOW,
-      send: { sender: 'FIFO Ledger <reports@example.com>', recipients, subjectPrefix: '[fifo-ledger test]' },
+      send: {
+        sender: 'FIFO Ledger <reports@example.com>',
+        recipients,
+        subjectPrefix: '[fifo-ledger test]',
+        client,
+      },
     });
     const store = (await (await fetch(`${endpoint}/store`)).json()) as { emails: StoredEmail[] };
 
@@ -112,9 +119,7 @@ describe('sending the daily report', () => {
     const rows = parseCsv(Buffer.from(attachment.content, 'base64').toString('utf8'), {
       columns: true,
     }) as Record<string, string>[];
-    const allocations = rows.filter((r) => r.section === 'allocation');
-    expect(allocations).toHaveLength(6);
-    expect(allocations).toHaveLength(report.allocationsInWindow);
+    expect(csvAllocations(rows)).toEqual(FIXTURE_WINDOW_ALLOCATIONS);
     expect(rows.filter((r) => r.section === 'position').map((r) => r.symbol)).toEqual(['CCC-USD']);
     expect(email!.body.html).toContain('Attached: fifo-allocations-2024-03-11.csv');
   });

@@ -80,6 +80,9 @@ const model = () =>
 describe('tax year to date', () => {
   it('splits the local year realized PnL by term and lists the lots turning long-term', async () => {
     // Why: the year's tax picture depends on the IRS holding period on local dates, not on UTC.
+    // Prepare
+    // (TRADES, the price table and NOW, above)
+
     // Act
     const ty = (await model()).taxYtd;
 
@@ -105,10 +108,14 @@ describe('tax year to date', () => {
   });
 
   it('shows the section in the text and the HTML', async () => {
-    // Why: the figures are for the reader; both bodies must carry them.
+    // Prepare
     const m = await model();
+
+    // Act
     const text = renderText(m);
     const html = renderHtml(m);
+
+    // Assess
     expect(text).toContain('TAX YEAR TO DATE (2026-01-01 to 2026-11-20, America/New_York)');
     expect(html).toContain('Tax year to date');
     for (const body of [text.replace(/\s+/g, ' '), html]) {

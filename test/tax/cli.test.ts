@@ -62,7 +62,7 @@ const NY = ['--year', '2025', '--tz', 'America/New_York'];
 
 describe('fifo tax-report', () => {
   it('writes the rows and the totals to --out, flags the sell without a lot and exits 2', async () => {
-    // Why: the "done when": the CSV on disk, the totals shown, and a script that notices.
+    // Why: what the operator relies on: the CSV on disk, the totals shown, an exit code a script notices.
     // Prepare
     const out = join(work, 'out');
 

@@ -118,7 +118,7 @@ function keptIn(year: number, timeZone: string, sales: Record<string, string>): 
 
 describe('the year a sale belongs to', () => {
   it('west of UTC: December 31 at 23:30 in New York is the old year, though January 1 in UTC', async () => {
-    // Why: the issue's own example; the start of the year is local midnight, 05:00 UTC.
+    // Why: a late sale west of UTC is what UTC dates get wrong; the year starts at local midnight, 05:00 UTC.
     // Prepare
     const sales = {
       lastOf2025: '2026-01-01T04:30:00.000000Z', // 23:30 EST on Dec 31
