@@ -109,7 +109,7 @@ export function incrementalJson(r: IncrementalResult) {
 }
 
 /** Runs a job; with --json a failure still prints one object with status "failed". */
-async function report<T>(
+async function runAndPrint<T>(
   json: boolean,
   run: () => Promise<T>,
   toJson: (r: T) => object,
@@ -403,7 +403,7 @@ export function registerJobCommands(program: Command): void {
             async (db) => {
               const j = await jobs();
               if (form.kind === 'plan') {
-                await report(
+                await runAndPrint(
                   json,
                   () =>
                     j.planPartitionedRebuild(db, {
@@ -419,7 +419,7 @@ export function registerJobCommands(program: Command): void {
                   planText,
                 );
               } else if (form.kind === 'partition') {
-                await report(
+                await runAndPrint(
                   json,
                   () =>
                     j.runRebuildPartition(db, {
@@ -433,7 +433,7 @@ export function registerJobCommands(program: Command): void {
                   partitionText,
                 );
               } else if (form.kind === 'finish') {
-                await report(
+                await runAndPrint(
                   json,
                   async () => {
                     const r = await j.finishPartitionedRebuild(db, {
@@ -453,7 +453,7 @@ export function registerJobCommands(program: Command): void {
                     `${fullText(r, opts.exact ?? false)}; ${plural(r.partitions.total, 'partition')} of run ${form.runId}`,
                 );
               } else {
-                await report(
+                await runAndPrint(
                   json,
                   () =>
                     j.runFullRebuild(db, {
@@ -494,7 +494,7 @@ export function registerJobCommands(program: Command): void {
           await withDatabase(
             async (db) => {
               const { runIncremental } = await jobs();
-              await report(
+              await runAndPrint(
                 opts.json ?? false,
                 () =>
                   runIncremental(db, {

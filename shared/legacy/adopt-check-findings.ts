@@ -72,3 +72,85 @@ export const asProblem = (f: Finding): Problem | null =>
 /** `table.column`, or the table. */
 export const where = (table: string, column: string | null): string =>
   column === null ? table : `${table}.${column}`;
+
+export type ChangeKind =
+  | 'table'
+  | 'column'
+  | 'index'
+  | 'constraint'
+  | 'foreign key'
+  | 'view'
+  | 'function'
+  | 'trigger'
+  | 'role'
+  | 'grant'
+  | 'migration';
+
+/** One thing `migrate` would do. */
+export interface PlannedChange {
+  readonly kind: ChangeKind;
+  /** `table`, `table.column`, or the object's name. */
+  readonly name: string;
+  readonly action: 'create' | 'add' | 'replace' | 'drop' | 'alter' | 'grant' | 'apply';
+  readonly migration: MigrationName | string;
+  readonly detail: string;
+}
+
+/**
+ * What the check of one kind of object (tables, indexes, the view, ...) contributes. The check
+ * merges them in the order the report lists them: each keeps its own changes, problems and
+ * findings in order.
+ */
+export interface Part {
+  readonly changes: readonly PlannedChange[];
+  readonly problems: readonly Problem[];
+  readonly findings: readonly Finding[];
+  /** Expected objects already in place. */
+  readonly inPlace: number;
+}
+
+export const NOTHING: Part = { changes: [], problems: [], findings: [], inPlace: 0 };
+
+export const mergeParts = (parts: readonly Part[]) => ({
+  changes: parts.flatMap((p) => p.changes),
+  problems: parts.flatMap((p) => p.problems),
+  findings: parts.flatMap((p) => p.findings),
+  inPlace: parts.reduce((n, p) => n + p.inPlace, 0),
+});
+
+/** Findings, and the problems among them. */
+export const fromFindings = (findings: readonly Finding[]): Part => ({
+  ...NOTHING,
+  findings,
+  problems: findings.flatMap((f) => asProblem(f) ?? []),
+});
+
+/** An object of an applied migration that is missing: node-pg-migrate will not run it again. */
+export const drift = (what: string, migration: string): Problem =>
+  problem(
+    'warning',
+    `${what} is missing although ${migration} is recorded as applied: migrate will not recreate it`,
+  );
+
+/** A missing object: planned when its migration is pending, drift when it is applied. */
+export const planMissing = (change: PlannedChange, state: MigrationState): Part =>
+  state.isPending(change.migration)
+    ? { ...NOTHING, changes: [change] }
+    : { ...NOTHING, problems: [drift(`${change.kind} ${change.name}`, change.migration)] };
+
+/** An object a migration creates: planned when missing, listed as replaced when its migration is pending. */
+export function expectObject(
+  exists: boolean,
+  object: { kind: ChangeKind; name: string; migration: string; create: string; replace: string },
+  state: MigrationState,
+): Part {
+  const { kind, name, migration } = object;
+  if (!exists) return planMissing({ kind, name, action: 'create', migration, detail: object.create }, state);
+  return {
+    ...NOTHING,
+    inPlace: 1,
+    changes: state.isPending(migration)
+      ? [{ kind, name, action: 'replace', migration, detail: object.replace }]
+      : [],
+  };
+}

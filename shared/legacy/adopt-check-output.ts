@@ -3,20 +3,11 @@
  * the planned changes, the keys, versions, views and legacy columns, and the problems (one line
  * each; last in the text). The JSON's keys are snake_case, like every other command's.
  */
+
+import { left, right, textTable } from '../util/text-table.ts';
 import type { AdoptionCheck } from './adopt-check.ts';
 import type { Finding } from './adopt-check-findings.ts';
 import { EXPECTED_TABLES } from './expected-schema.ts';
-
-/** Left-aligned text columns, right-aligned where `right` says so. */
-function table(header: string[], rows: string[][], right: boolean[] = []): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd()}`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-}
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const list = (items: readonly string[]) => (items.length > 0 ? items.join(', ') : 'none');
@@ -92,8 +83,8 @@ export function adoptionReport(check: AdoptionCheck, database: string): string {
   if (check.changes.length === 0) out.push('  none');
   else
     out.push(
-      ...table(
-        ['Action', 'Kind', 'Object', 'Migration', 'Detail'],
+      ...textTable(
+        [left('Action'), left('Kind'), left('Object'), left('Migration'), left('Detail')],
         check.changes.map((c) => [c.action, c.kind, c.name, c.migration, c.detail]),
       ),
     );
@@ -109,19 +100,19 @@ export function adoptionReport(check: AdoptionCheck, database: string): string {
   if (check.versions.length === 0) out.push('  none stored');
   else
     out.push(
-      ...table(
+      ...textTable(
         [
-          'Version',
-          'Rows',
-          'Sells',
-          'Unmatched rows',
-          'Sells from',
-          'to',
-          'Lots',
-          'Open lots',
-          'Pending changes',
-          'Captured',
-          'Last full run',
+          left('Version'),
+          right('Rows'),
+          right('Sells'),
+          right('Unmatched rows'),
+          left('Sells from'),
+          left('to'),
+          right('Lots'),
+          right('Open lots'),
+          right('Pending changes'),
+          left('Captured'),
+          left('Last full run'),
         ],
         check.versions.map((v) => [
           String(v.version),
@@ -136,7 +127,6 @@ export function adoptionReport(check: AdoptionCheck, database: string): string {
           v.registered ? 'yes' : 'no',
           v.lastCompletedFullRun ?? '-',
         ]),
-        [false, true, true, true, false, false, true, true, true, false, false],
       ),
     );
 

@@ -10,85 +10,54 @@
  * drift (migrate will not recreate it), not as a change.
  *
  * The parts: ./adopt-check-catalog.ts reads the live shape, ./adopt-check-columns.ts and
- * ./adopt-check-constraints.ts judge it (findings), ./adopt-check-data.ts reads the rows the
- * report counts, ./adopt-check-output.ts renders text and JSON.
+ * ./adopt-check-constraints.ts judge it (findings), ./adopt-check-tables.ts and
+ * ./adopt-check-objects.ts plan each kind of object, ./adopt-check-data.ts reads the rows the
+ * report counts, ./adopt-check-output.ts renders text and JSON. Each kind returns its part
+ * (./adopt-check-findings.ts, Part); readAdoption below merges them.
  */
 import type pg from 'pg';
 import { shippedMigrations } from '../db/schema-state.ts';
 import { utcText } from '../db/sql.ts';
 import { type Catalog, readCatalog, relationKind } from './adopt-check-catalog.ts';
-import { compareColumns, type TableColumns } from './adopt-check-columns.ts';
+import type { TableColumns } from './adopt-check-columns.ts';
 import {
-  compareChecks,
-  compareForeignKeys,
-  compareKeys,
-  findExpectedIndex,
-} from './adopt-check-constraints.ts';
-import {
-  duplicateAllocationKeys,
   type LegacyValues,
   readLegacyValues,
   readVersions,
-  refusedStatuses,
   type VersionFinding,
 } from './adopt-check-data.ts';
 import {
-  asProblem,
   type Finding,
   type MigrationState,
+  mergeParts,
+  NOTHING,
+  type Part,
+  type PlannedChange,
   type Problem,
   problem,
 } from './adopt-check-findings.ts';
+import { checkFunctions, checkTradeSourceView, checkTriggers, planEffects } from './adopt-check-objects.ts';
 import {
-  DROPPED_CHECKS,
-  EXPECTED_FUNCTIONS,
-  EXPECTED_INDEXES,
-  EXPECTED_TABLES,
-  EXPECTED_TRIGGERS,
-  FOREIGN_KEY_REPLACEMENT,
-  MIGRATION_EFFECTS,
-  MIGRATIONS,
-  type MigrationName,
-  STATUS_CHECK,
-  TRADE_SOURCE_VIEW,
-} from './expected-schema.ts';
+  checkIndexes,
+  checkTables,
+  type ForeignKeyFinding,
+  planDroppedChecks,
+  planForeignKeyDrops,
+  planStatusCheck,
+} from './adopt-check-tables.ts';
+import { EXPECTED_TABLES } from './expected-schema.ts';
 
 export type { TableColumns } from './adopt-check-columns.ts';
 export type { LegacyColumnFinding, LegacyValues, VersionFinding } from './adopt-check-data.ts';
-export type { Finding, FindingCode, Problem, Severity } from './adopt-check-findings.ts';
-
-export type ChangeKind =
-  | 'table'
-  | 'column'
-  | 'index'
-  | 'constraint'
-  | 'foreign key'
-  | 'view'
-  | 'function'
-  | 'trigger'
-  | 'role'
-  | 'grant'
-  | 'migration';
-
-/** One thing `migrate` would do. */
-export interface PlannedChange {
-  readonly kind: ChangeKind;
-  /** `table`, `table.column`, or the object's name. */
-  readonly name: string;
-  readonly action: 'create' | 'add' | 'replace' | 'drop' | 'alter' | 'grant' | 'apply';
-  readonly migration: MigrationName | string;
-  readonly detail: string;
-}
-
-export interface ForeignKeyFinding {
-  readonly name: string;
-  readonly columns: readonly string[];
-  readonly references: string;
-  /** CASCADE, NO ACTION, RESTRICT, SET NULL, SET DEFAULT */
-  readonly onDelete: string;
-  /** What happens to it and what replaces it. */
-  readonly replacement: string;
-}
+export type {
+  ChangeKind,
+  Finding,
+  FindingCode,
+  PlannedChange,
+  Problem,
+  Severity,
+} from './adopt-check-findings.ts';
+export type { ForeignKeyFinding } from './adopt-check-tables.ts';
 
 export interface DependentView {
   readonly view: string;
@@ -129,14 +98,6 @@ export interface AdoptionCheck {
 
 type Q = pg.ClientBase;
 
-const DELETE_ACTIONS: Record<string, string> = {
-  a: 'NO ACTION',
-  r: 'RESTRICT',
-  c: 'CASCADE',
-  n: 'SET NULL',
-  d: 'SET DEFAULT',
-};
-
 /** The migration files migrate would consider, in order (names without .sql). */
 export const migrationFiles = shippedMigrations;
 
@@ -156,7 +117,60 @@ export async function checkAdoption(client: Q): Promise<AdoptionCheck> {
   }
 }
 
-async function readMigrations(q: Q, problems: Problem[]) {
+/** Each kind of object in turn; the parts merge in the order the report lists them. */
+async function readAdoption(q: Q): Promise<AdoptionCheck> {
+  const { rows: server } = await q.query<{ v: string }>('SELECT version() AS v');
+  const { migrations, ...recorded } = await readMigrations(q);
+  const state: MigrationState = { isPending: (m) => migrations.pending.includes(m) };
+  const catalog = await readCatalog(
+    q,
+    EXPECTED_TABLES.map((t) => t.name),
+  );
+  const tables = checkTables(catalog, state);
+  const foreignKeys = planForeignKeyDrops(catalog, state);
+  const droppedChecks = planDroppedChecks(catalog, state);
+  const statusCheck = await planStatusCheck(q, catalog, state);
+  const indexes = await checkIndexes(q, catalog, state);
+  const view = await checkTradeSourceView(q, state);
+  const functions = await checkFunctions(q, state);
+  const triggers = await checkTriggers(q, state);
+  const effects = await planEffects(q, migrations.pending);
+  const rows = await readRows(q, catalog);
+  const all = mergeParts([
+    recorded,
+    tables,
+    foreignKeys,
+    droppedChecks,
+    statusCheck,
+    indexes,
+    view,
+    functions,
+    triggers,
+    effects,
+    rows,
+  ]);
+  return {
+    serverVersion: server[0]?.v ?? '',
+    migrations,
+    upToDate: migrations.pending.length === 0 && all.changes.length === 0,
+    changes: all.changes,
+    inPlace: all.inPlace,
+    foreignKeys: foreignKeys.foreignKeys,
+    versions: rows.versions,
+    columns: tables.columns,
+    findings: all.findings,
+    triggersKept: triggers.kept,
+    dependentViews: await readDependentViews(q),
+    legacy: rows.legacy,
+    problems: all.problems,
+  };
+}
+
+/**
+ * The migrations recorded and pending. node-pg-migrate checks that the recorded ones are the
+ * first files of migrations/, in order, and refuses to run otherwise.
+ */
+async function readMigrations(q: Q): Promise<Part & { migrations: AdoptionCheck['migrations'] }> {
   const files = migrationFiles();
   const tableExists = (await relationKind(q, 'fifo_ledger_migrations')) !== null;
   const applied = tableExists
@@ -166,376 +180,37 @@ async function readMigrations(q: Q, problems: Problem[]) {
         )
       ).rows.map((r) => ({ name: r.name, runOn: r.run_on }))
     : [];
-  applied.forEach((m, i) => {
-    if (files[i] !== m.name) {
-      problems.push(
-        problem(
-          'blocker',
-          `fifo_ledger_migrations records "${m.name}" where migrations/ has "${files[i] ?? '(nothing)'}": migrate checks the order and would refuse`,
-          'fifo_ledger_migrations',
-        ),
-      );
-    }
-  });
-  const appliedNames = new Set(applied.map((m) => m.name));
-  return { tableExists, applied, pending: files.filter((f) => !appliedNames.has(f)) };
-}
-
-async function readAdoption(q: Q): Promise<AdoptionCheck> {
-  const problems: Problem[] = [];
-  const changes: PlannedChange[] = [];
-  const findings: Finding[] = [];
-  let inPlace = 0;
-
-  const { rows: server } = await q.query<{ v: string }>('SELECT version() AS v');
-  const migrations = await readMigrations(q, problems);
-  const state: MigrationState = { isPending: (m) => migrations.pending.includes(m) };
-  const drift = (what: string, m: string) =>
-    problems.push(
-      problem(
-        'warning',
-        `${what} is missing although ${m} is recorded as applied: migrate will not recreate it`,
-      ),
-    );
-  const plan = (change: PlannedChange) => {
-    if (state.isPending(change.migration)) changes.push(change);
-    else drift(`${change.kind} ${change.name}`, change.migration);
-  };
-  /** An object a migration creates: planned when missing, listed as replaced when its migration is pending. */
-  const expectObject = (
-    exists: boolean,
-    object: { kind: ChangeKind; name: string; migration: string; create: string; replace: string },
-  ) => {
-    const { kind, name, migration } = object;
-    if (!exists) {
-      plan({ kind, name, action: 'create', migration, detail: object.create });
-      return;
-    }
-    inPlace++;
-    if (state.isPending(migration))
-      changes.push({ kind, name, action: 'replace', migration, detail: object.replace });
-  };
-  const found = (list: Finding[]) => {
-    findings.push(...list);
-    for (const f of list) {
-      const p = asProblem(f);
-      if (p) problems.push(p);
-    }
-  };
-
-  // --- tables, columns, checks, keys ----------------------------------------------------
-  const catalog = await readCatalog(
-    q,
-    EXPECTED_TABLES.map((t) => t.name),
-  );
-  const ourTables = new Set(EXPECTED_TABLES.map((t) => t.name));
-  const columnSummaries: TableColumns[] = [];
-  for (const table of EXPECTED_TABLES) {
-    const live = catalog.tables.get(table.name)!;
-    if (live.kind === null) {
-      const pending = state.isPending(table.migration);
-      if (pending) {
-        changes.push({
-          kind: 'table',
-          name: table.name,
-          action: 'create',
-          migration: table.migration,
-          detail: `${table.columns.length} columns${table.name === 'trade_records' ? ", the bot's columns (the deprecated ones included)" : ''}`,
-        });
-      }
-      found([
-        {
-          table: table.name,
-          column: null,
-          object: null,
-          severity: pending ? 'adapts' : 'blocker',
-          code: 'table',
-          message: pending
-            ? `${table.name} is missing: migrate (${table.migration}) creates it`
-            : `${table.name} is missing although ${table.migration} is applied, and migrate will not create it again: restore it from a backup, or drop fifo-ledger's schema and migrate again`,
-        },
-      ]);
-    } else {
-      inPlace++;
-      if (live.kind !== 'r' && live.kind !== 'p') {
-        found([
-          {
-            table: table.name,
-            column: null,
-            object: null,
-            severity: 'blocker',
-            code: 'table',
-            message: `${table.name} exists but is not a table (relkind ${live.kind}): migrate cannot adopt it; rename it or drop it`,
-          },
-        ]);
-        // Its columns and keys mean nothing until it is a table: one line says it all.
-        columnSummaries.push(compareColumns(table, { ...live, kind: null }, state).summary);
-        continue;
-      }
-    }
-    const { findings: columnFindings, summary } = compareColumns(table, live, state);
-    columnSummaries.push(summary);
-    for (const name of summary.addedByMigrate) {
-      const column = table.columns.find((c) => c.name === name)!;
-      changes.push({
-        kind: 'column',
-        name: `${table.name}.${name}`,
-        action: 'add',
-        migration: column.migration ?? table.migration,
-        detail: column.type,
-      });
-    }
-    found(columnFindings);
-    found(compareChecks(table, catalog.checks, state));
-    found(compareKeys(table, live, catalog.indexes, state));
-    found(compareForeignKeys(table, catalog.foreignKeys, ourTables));
-  }
-
-  // --- the bot's foreign keys to trade_records, the checks migrate drops -----------------
-  const foreignKeys = cascadingKeys(catalog);
-  for (const fk of foreignKeys) {
-    if (state.isPending(MIGRATIONS.fifoTables)) {
-      changes.push({
-        kind: 'foreign key',
-        name: `fifo_allocations.${fk.name}`,
-        action: 'drop',
-        migration: MIGRATIONS.fifoTables,
-        detail: `(${fk.columns.join(', ')}) -> ${fk.references} ON DELETE ${fk.onDelete}; replaced by change capture`,
-      });
-    } else {
-      problems.push(
-        problem(
-          'warning',
-          `fifo_allocations.${fk.name} references trade_records (ON DELETE ${fk.onDelete}) although 0002 was applied: a deleted trade would ${fk.onDelete === 'CASCADE' ? 'silently delete its allocations' : 'be refused'}; drop it`,
-          'fifo_allocations',
-        ),
-      );
-    }
-  }
-  for (const dropped of DROPPED_CHECKS.filter((d) => d.action === 'drop' && state.isPending(d.migration))) {
-    for (const check of catalog.checks.filter(
-      (c) => c.table === dropped.table && dropped.matches(c.definition),
-    )) {
-      changes.push({
-        kind: 'constraint',
-        name: `${dropped.table}.${check.name}`,
-        action: 'drop',
-        migration: dropped.migration,
-        detail: `${check.definition}: ${dropped.detail}`,
-      });
-    }
-  }
-  inPlace += await planStatusCheck(q, catalog, state, changes, problems, drift);
-
-  // --- indexes --------------------------------------------------------------------------
-  for (const expected of EXPECTED_INDEXES) {
-    if (findExpectedIndex(expected, catalog.indexes)) {
-      inPlace++;
-      continue;
-    }
-    const tableIsNew = catalog.tables.get(expected.table)?.kind === null;
-    plan({
-      kind: 'index',
-      name: expected.name,
-      action: 'create',
-      migration: expected.migration,
-      detail: `ON ${expected.table} ${expected.definition}${tableIsNew ? ' (with the new table)' : ''}`,
-    });
-    if (
-      expected.equivalent === 'sell-buy-version-unique' &&
-      !tableIsNew &&
-      state.isPending(expected.migration)
-    ) {
-      const duplicates = await duplicateAllocationKeys(q, catalog, problems);
-      if (duplicates > 0) {
-        problems.push(
+  const problems = applied.flatMap((m, i) =>
+    files[i] === m.name
+      ? []
+      : [
           problem(
             'blocker',
-            `fifo_allocations has ${duplicates} duplicate (sell, lot, version) keys: creating the unique index would fail; delete the duplicate rows first`,
-            'fifo_allocations',
+            `fifo_ledger_migrations records "${m.name}" where migrations/ has "${files[i] ?? '(nothing)'}": migrate checks the order and would refuse`,
+            'fifo_ledger_migrations',
           ),
-        );
-      }
-    }
-  }
-
-  // --- the trade source view, change capture --------------------------------------------
-  const viewKind = await relationKind(q, TRADE_SOURCE_VIEW.name);
-  if (viewKind === null) {
-    plan({
-      kind: 'view',
-      name: TRADE_SOURCE_VIEW.name,
-      action: 'create',
-      migration: TRADE_SOURCE_VIEW.migration,
-      detail: 'the one view the engine reads (filled trades, side lower-cased, float8 as text)',
-    });
-  } else {
-    inPlace++;
-    if (viewKind !== 'v') {
-      problems.push(
-        problem(
-          'blocker',
-          `${TRADE_SOURCE_VIEW.name} exists but is not a view (relkind ${viewKind}): rename it or drop it`,
-          TRADE_SOURCE_VIEW.name,
-        ),
-      );
-    } else if (state.isPending(TRADE_SOURCE_VIEW.migration)) {
-      changes.push({
-        kind: 'view',
-        name: TRADE_SOURCE_VIEW.name,
-        action: 'replace',
-        migration: TRADE_SOURCE_VIEW.migration,
-        detail: 'CREATE OR REPLACE VIEW with the standard definition',
-      });
-    }
-  }
-  for (const expected of EXPECTED_FUNCTIONS) {
-    const { rows: fn } = await q.query<{ exists: boolean }>(
-      'SELECT to_regprocedure($1) IS NOT NULL AS exists',
-      [expected.signature],
-    );
-    expectObject(fn[0]?.exists === true, {
-      kind: 'function',
-      name: expected.signature,
-      migration: expected.migration,
-      create: expected.definition,
-      replace: `CREATE OR REPLACE FUNCTION: ${expected.definition}`,
-    });
-  }
-  const { rows: triggers } = await q.query<{ name: string; definition: string }>(
-    `SELECT tgname::text AS name, pg_get_triggerdef(oid) AS definition FROM pg_trigger
-     WHERE tgrelid = to_regclass('trade_records') AND NOT tgisinternal ORDER BY tgname`,
+        ],
   );
-  for (const expected of EXPECTED_TRIGGERS) {
-    expectObject(
-      triggers.some((t) => t.name === expected.name),
-      {
-        kind: 'trigger',
-        name: `${expected.table}.${expected.name}`,
-        migration: expected.migration,
-        create: expected.definition,
-        replace: `dropped and created again: ${expected.definition}`,
-      },
-    );
-  }
-  const ourTriggers = new Set(EXPECTED_TRIGGERS.map((t) => t.name));
-  const triggersKept = triggers.filter((t) => !ourTriggers.has(t.name)).map((t) => t.definition);
-
-  // --- what the other pending migrations do ---------------------------------------------
-  await planEffects(q, migrations.pending, changes, problems);
-
+  const appliedNames = new Set(applied.map((m) => m.name));
   return {
-    serverVersion: server[0]?.v ?? '',
-    migrations,
-    upToDate: migrations.pending.length === 0 && changes.length === 0,
-    changes,
-    inPlace,
-    foreignKeys,
-    versions: await readVersions(q, catalog, problems),
-    columns: columnSummaries,
-    findings,
-    triggersKept,
-    dependentViews: await readDependentViews(q),
-    legacy: await readLegacyValues(q, catalog, problems),
+    ...NOTHING,
     problems,
+    migrations: { tableExists, applied, pending: files.filter((f) => !appliedNames.has(f)) },
   };
 }
 
-/** The bot's keys from fifo_allocations to trade_records, which 0002 drops. */
-function cascadingKeys(catalog: Catalog): ForeignKeyFinding[] {
-  return catalog.foreignKeys
-    .filter((c) => c.table === 'fifo_allocations' && c.refTable === 'trade_records')
-    .map((c) => ({
-      name: c.name,
-      columns: c.columns,
-      references: `trade_records(${c.definition.match(/REFERENCES\s+\S+?\(([^)]*)\)/i)?.[1] ?? 'order_id'})`,
-      onDelete: DELETE_ACTIONS[c.onDelete] ?? c.onDelete,
-      replacement: FOREIGN_KEY_REPLACEMENT,
-    }));
-}
-
-/** The log's status check, which 0002 replaces; returns the objects in place (0 or 1). */
-async function planStatusCheck(
+/** The rows the report counts (./adopt-check-data.ts); what it cannot read becomes a warning. */
+async function readRows(
   q: Q,
   catalog: Catalog,
-  state: MigrationState,
-  changes: PlannedChange[],
-  problems: Problem[],
-  drift: (what: string, m: string) => void,
-): Promise<number> {
-  if ((catalog.tables.get(STATUS_CHECK.table)?.kind ?? null) === null) return 0;
-  const statusChecks = catalog.checks.filter(
-    (c) => c.table === STATUS_CHECK.table && /status/i.test(c.definition),
-  );
-  if (!state.isPending(STATUS_CHECK.migration)) {
-    if (statusChecks.some((c) => c.name === STATUS_CHECK.name)) return 1;
-    drift(`constraint ${STATUS_CHECK.table}.${STATUS_CHECK.name}`, STATUS_CHECK.migration);
-    return 0;
-  }
-  changes.push({
-    kind: 'constraint',
-    name: `${STATUS_CHECK.table}.${STATUS_CHECK.name}`,
-    action: statusChecks.length > 0 ? 'replace' : 'add',
-    migration: STATUS_CHECK.migration,
-    detail:
-      `CHECK (status IN (${STATUS_CHECK.statuses.join(', ')}))` +
-      (statusChecks.length > 0
-        ? `, replacing ${statusChecks.map((c) => `${c.name} ${c.definition}`).join('; ')}`
-        : ''),
-  });
-  const bad = await refusedStatuses(q, catalog, problems);
-  if (bad.length > 0) {
-    problems.push(
-      problem(
-        'blocker',
-        `fifo_computation_log has rows with a status the new check refuses (${bad.map((b) => `${b.status}: ${b.n}`).join(', ')}): migrate would fail; update or delete them first`,
-        STATUS_CHECK.table,
-        'status',
-      ),
-    );
-  }
-  return 0;
+): Promise<Part & { versions: VersionFinding[]; legacy: LegacyValues }> {
+  const problems: Problem[] = [];
+  const versions = await readVersions(q, catalog, problems);
+  const legacy = await readLegacyValues(q, catalog, problems);
+  return { ...NOTHING, problems, versions, legacy };
 }
 
-/** The pending migrations' effects that are not objects of the lists (roles, grants, ...). */
-async function planEffects(q: Q, pending: readonly string[], changes: PlannedChange[], problems: Problem[]) {
-  const described = new Set<string>([
-    ...EXPECTED_TABLES.map((t) => t.migration),
-    ...EXPECTED_TABLES.flatMap((t) => t.columns.flatMap((c) => (c.migration ? [c.migration] : []))),
-    ...EXPECTED_INDEXES.map((i) => i.migration),
-    ...EXPECTED_TRIGGERS.map((t) => t.migration),
-    ...EXPECTED_FUNCTIONS.map((f) => f.migration),
-    ...Object.keys(MIGRATION_EFFECTS),
-  ]);
-  for (const name of pending) {
-    for (const effect of MIGRATION_EFFECTS[name] ?? []) {
-      if (effect.kind === 'role') {
-        const { rows } = await q.query<{ exists: boolean }>(
-          'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists',
-          [effect.name],
-        );
-        if (rows[0]?.exists) continue;
-      }
-      changes.push({ ...effect, migration: name });
-    }
-    if (!described.has(name)) {
-      changes.push({
-        kind: 'migration',
-        name,
-        action: 'apply',
-        migration: name,
-        detail: 'not described in shared/legacy/expected-schema.ts: read the file before migrating',
-      });
-      problems.push(
-        problem(
-          'warning',
-          `pending migration ${name} is not described by this check: read migrations/${name}.sql`,
-        ),
-      );
-    }
-  }
-}
-
+/** The views that read fifo-ledger's tables, and the deprecated columns each reads. */
 async function readDependentViews(q: Q): Promise<DependentView[]> {
   const tables = EXPECTED_TABLES.map((t) => t.name);
   const { rows } = await q.query<{ view: string; table_name: string; column_name: string | null }>(

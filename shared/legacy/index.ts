@@ -20,6 +20,7 @@ export {
   type RestoreResult,
   restoreLegacy,
 } from './archive.ts';
+export { compareVersions, type VersionComparison } from './compare-versions.ts';
 export {
   EXPECTED_INDEXES,
   EXPECTED_TABLES,
@@ -30,10 +31,10 @@ export {
   compareLegacyPnl,
   LEGACY_PNL_COLUMNS,
   type LegacyPnlComparison,
+  type LegacyPnlReconciliation,
   type LegacyPnlRow,
-  type Reconciliation,
   reconcileLegacy,
-} from './reconcile.ts';
+} from './legacy-vs-fifo.ts';
 export {
   archiveText,
   comparisonText,
@@ -42,12 +43,10 @@ export {
   restoreText,
 } from './text.ts';
 export {
-  compareVersions,
   listVersions,
   type PruneResult,
   planPrune,
   pruneVersions,
   type StoredVersion,
-  type VersionComparison,
   VersionError,
 } from './versions.ts';

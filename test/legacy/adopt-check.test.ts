@@ -49,7 +49,6 @@ const findingColumns = (c: AdoptionCheck, table: string, severity: string, code:
 
 describe('adopt --check on the bot database (bot-schema.sql)', () => {
   it('passes: no blocker; lists the changes, the cascading keys and their replacement, version 2 and the legacy columns', async () => {
-    // Why: the operator must see what migrate will do to the live database, and that nothing blocks it.
     // Prepare
     const d = await botDatabase();
 
@@ -351,7 +350,6 @@ describe('adopt --check finds what would break', () => {
   });
 
   it('a net-proceeds check put back after migrate blocks: the migration that drops it will not run again', async () => {
-    // Why: "migrate adapts" holds only while 0008 is pending; afterwards the same check is a blocker.
     // Prepare
     const d = await botDatabase();
     await migrateIt(d);
@@ -504,7 +502,6 @@ describe('adopt --check is read-only', () => {
   });
 
   it('changes nothing: the catalog and every row are the same before and after', async () => {
-    // Why: it must be safe to run at any time, on any shape.
     // Prepare
     const d = await botDatabase('ALTER TABLE fifo_allocations DROP COLUMN sell_time CASCADE');
     const catalogBefore = await catalogFingerprint(d.pool);

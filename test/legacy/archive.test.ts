@@ -49,7 +49,6 @@ const legacyValuesLeft = async () =>
 
 describe('legacy archive and restore', () => {
   it('round-trips every value bit for bit, edge float8 values included', async () => {
-    // Why: "without losing a value": the archive must give back the exact eight bytes, not a close number.
     // Prepare
     const before = await live();
 
@@ -178,7 +177,6 @@ describe('legacy archive and restore', () => {
   });
 
   it('archives only the columns that exist, and keeps values whose column is gone when restoring', async () => {
-    // Why: the deprecated columns may have been dropped; nothing may depend on them existing.
     // Prepare
     await db.pool.query('ALTER TABLE trade_records DROP COLUMN realized_profit, DROP COLUMN parent_id');
     try {
@@ -221,7 +219,6 @@ describe('legacy archive and restore', () => {
   });
 
   it('is all or nothing: when the archive write fails, no live value is cleared', async () => {
-    // Why: values are set NULL only once they are safely archived, in the same transaction.
     // Prepare
     const before = await live();
     await db.pool.query(

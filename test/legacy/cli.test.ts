@@ -1,6 +1,6 @@
 /**
  * The runbook, end to end: on a fresh database loaded from the bot's production DDL
- * (../shared/bot-schema.sql), with a few thousand trades and version 2 written as the bot's
+ * (test/fixtures/bot-schema.sql), with a few thousand trades and version 2 written as the bot's
  * programs write them, docs/migration.md's steps 0 to 7 run through the real CLI (child
  * processes with DATABASE_URL) with no manual fix. The commands and SQL blocks are taken from
  * the runbook itself, so the runbook and this test cannot drift apart. The bot's programs

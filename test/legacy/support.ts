@@ -182,7 +182,7 @@ export const VIEWS = [
   'v_allocation_discrepancies',
 ] as const;
 
-// --- the bot's own programs, as ../shared/bot-schema.md describes them ----------------------
+// --- the bot's own programs, as docs/design.md §3.1 describes them ----------------------
 
 /** One fill as the bot's trade recorder receives it; amounts are decimal text (float8 columns). */
 export interface BotFill {
@@ -319,7 +319,7 @@ type SourceTrade = {
 /**
  * The bot's programs that share the database with fifo-ledger: the trade recorder (with its
  * inline PnL and `remaining_size` while `inlinePnl` is on), cancellations, the startup
- * maintenance and the bot's own FIFO script (version 2), each writing as bot-schema.md says.
+ * maintenance and the bot's own FIFO script (version 2), each writing as docs/design.md §3.1 says.
  * Switch them off as docs/migration.md's cut-over does: `inlinePnl`, `fifoCron`,
  * `maintenanceRewrites`.
  */

@@ -3,14 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_NAMESPACE } from '../../shared/db/sql.ts';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
-import {
-  compareVersions,
-  listVersions,
-  planPrune,
-  pruneVersions,
-  VersionError,
-} from '../../shared/legacy/versions.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { compareVersions } from '../../shared/legacy/compare-versions.ts';
+import { listVersions, planPrune, pruneVersions, VersionError } from '../../shared/legacy/versions.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
 import { withClient } from './support.ts';
 
@@ -112,7 +107,6 @@ describe('compare --versions', () => {
 
 describe('planPrune', () => {
   it('keeps the active version and the N-1 highest others, whatever the active one is', () => {
-    // Why: the rule must never delete the version in use, even when it is not the newest.
     // Prepare
     const versions = [1, 2, 3, 4];
 
@@ -153,7 +147,6 @@ describe('prune', () => {
   });
 
   it("deletes the other versions' allocations, lots, progress, changes and registration, and nothing else", async () => {
-    // Why: old versions are kept until pruned explicitly, then removed entirely: no orphans left behind.
     // Prepare
     const before = await withClient(db.pool, (c) => listVersions(c));
     const { rows: log } = await db.pool.query('SELECT count(*)::int AS n FROM fifo_computation_log');
@@ -212,7 +205,7 @@ describe('prune', () => {
     }
   });
 
-  it.skipIf(needsServer)('refuses while a run of a version to delete holds its lock', async () => {
+  it('refuses while a run of a version to delete holds its lock', { tags: 'server' }, async () => {
     // Why: deleting a version under a running job would leave it half-written. Needs a second session.
     // Prepare
     const other = new pg.Client({ connectionString: db.url });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { archiveLegacy, restoreLegacy } from '../../shared/legacy/archive.ts';
-import { compareLegacyPnl, reconcileLegacy } from '../../shared/legacy/reconcile.ts';
+import { compareLegacyPnl, reconcileLegacy } from '../../shared/legacy/legacy-vs-fifo.ts';
 import { buildReportModel } from '../../shared/report/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type BotTrade, insertBotTrades } from '../support/fixtures.ts';

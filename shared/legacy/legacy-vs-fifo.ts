@@ -163,7 +163,7 @@ export interface ReconcileOptions {
   readonly offenders?: number;
 }
 
-export interface Reconciliation extends LegacyPnlComparison {
+export interface LegacyPnlReconciliation extends LegacyPnlComparison {
   readonly version: number;
   /** start is null for all time. */
   readonly window: { readonly start: string | null; readonly end: string; readonly hours: number | null };
@@ -187,7 +187,7 @@ export interface Reconciliation extends LegacyPnlComparison {
 export async function reconcileLegacy(
   client: pg.ClientBase,
   options: ReconcileOptions,
-): Promise<Reconciliation> {
+): Promise<LegacyPnlReconciliation> {
   const now = options.now ?? new Date();
   if (options.hours !== undefined && !(options.hours > 0)) {
     throw new RangeError(`the window must be positive, got ${options.hours} hours`);
