@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { needsServer, serverUrl } from '../support/database.ts';
+import { serverUrl } from '../support/database.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,7 +42,7 @@ async function benchDatabases(): Promise<string[]> {
   }
 }
 
-describe.skipIf(needsServer)('the benchmark harness (needs a server: it creates databases)', () => {
+describe('the benchmark harness (needs a server: it creates databases)', { tags: 'server' }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fifo-bench-'));

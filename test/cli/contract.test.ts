@@ -13,7 +13,7 @@ import { usdText } from '../../bin/cli/options.ts';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { DEFAULT_WINDOW_HOURS } from '../../shared/report/config.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { fifo, loadSchema, nonSnakeKeys, oneLineError, schemaErrors } from './support.ts';
 
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
@@ -190,7 +190,7 @@ describe('replay --json on the --on-unmatched error and --dust paths', () => {
   });
 });
 
-describe.skipIf(needsServer)('on a database', () => {
+describe('on a database', { tags: 'server' }, () => {
   let db: TestDatabase;
   let work: string;
   let env: Record<string, string>;
@@ -355,7 +355,7 @@ describe.skipIf(needsServer)('on a database', () => {
   });
 });
 
-describe.skipIf(needsServer)('compare, reconcile and legacy archive, on a database of their own', () => {
+describe('compare, reconcile and legacy archive, on a database of their own', { tags: 'server' }, () => {
   // Amounts with more than 2 decimals everywhere: prices, sizes and fees of 8, a legacy PnL of 9.
   let db: TestDatabase;
   let env: Record<string, string>;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { generateTrades, type SampleTrade } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { fifo, oneLineError, repo } from './support.ts';
 
 let work: string;
@@ -241,7 +241,7 @@ describe('settings, checked before anything connects', () => {
   });
 });
 
-describe.skipIf(needsServer)('commands on a database', () => {
+describe('commands on a database', { tags: 'server' }, () => {
   let db: TestDatabase;
   let env: Record<string, string>;
   beforeAll(async () => {

@@ -16,7 +16,7 @@ import { runFullRebuild } from '../../shared/jobs/index.ts';
 import type { SampleTrade } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { type CliRun, repo, runCli } from '../legacy/support.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 const trade = (
@@ -54,7 +54,7 @@ function runEmbedded(dir: string, args: string[]): Promise<CliRun> {
   });
 }
 
-describe.skipIf(needsServer)('fifo health on a real database', () => {
+describe('fifo health on a real database', { tags: 'server' }, () => {
   const dbs: Record<'ok' | 'stale' | 'warning' | 'versions', TestDatabase> = {} as never;
   beforeAll(async () => {
     [dbs.ok, dbs.stale, dbs.warning, dbs.versions] = await Promise.all([

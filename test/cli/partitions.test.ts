@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { snapshotVersion } from '../support/fixtures.ts';
 import { fifo, loadSchema, nonSnakeKeys, oneLineError, schemaErrors } from './support.ts';
 
-describe.skipIf(needsServer)('fifo full across processes', () => {
+describe('fifo full across processes', { tags: 'server' }, () => {
   let db: TestDatabase;
   let env: Record<string, string>;
   beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
   allocationRow,
   computeFifo,
   formatUsd,
-  lotRow,
+  lotSummary,
   parseTrades,
   type RawTrade,
   realizedPnl,
@@ -37,7 +37,7 @@ function reference(rows: SampleTrade[], format: 'json' | 'csv' | 'ndjson', dust 
   if (format === 'ndjson') return allocations.map((a) => `${JSON.stringify(a)}\n`).join('');
   const output = {
     allocations,
-    lots: result.lots.map(lotRow),
+    lots: result.lots.map(lotSummary),
     summary: {
       trades: String(trades.length),
       allocations: String(allocations.length),

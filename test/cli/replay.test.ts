@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALLOCATION_COLUMNS, allocationRow, computeFifo, lotRow } from '../../shared/fifo/index.ts';
+import { ALLOCATION_COLUMNS, allocationRow, computeFifo, lotSummary } from '../../shared/fifo/index.ts';
 import { buy, type RawRow, sell, tradesOf } from '../fifo/arbitraries.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,7 +83,6 @@ afterAll(async () => {
 
 // The JSON output is a contract for scripts: exact keys, key order, and numbers as strings.
 describe('fifo replay: JSON output', () => {
-  // Scripts parse this output, so the shape and key order must not drift.
   it('has exactly the documented shape and key order, with every number a string', async () => {
     // Prepare
     const input = file('trades.json');
@@ -132,7 +131,7 @@ describe('fifo replay: JSON output', () => {
     // Assess
     const out = JSON.parse(run.stdout);
     expect(out.allocations).toEqual(expected.allocations.map(allocationRow));
-    expect(out.lots).toEqual(expected.lots.map(lotRow));
+    expect(out.lots).toEqual(expected.lots.map(lotSummary));
     expect(
       out.allocations.find((a: { buy_order_id: string | null }) => a.buy_order_id === null),
     ).toMatchObject({
@@ -159,7 +158,6 @@ describe('fifo replay: JSON output', () => {
 
 // --format csv is for spreadsheets: the allocation columns, nulls as empty cells.
 describe('fifo replay --format csv', () => {
-  // The CSV must carry the same allocations as the JSON, under the documented header.
   it('prints the allocations as CSV with the column header', async () => {
     // Prepare
     const json = JSON.parse((await fifo('replay', file('trades.json'))).stdout);
@@ -181,7 +179,6 @@ describe('fifo replay --format csv', () => {
 
 // --on-unmatched error turns an uncovered sell into a failure an operator cannot miss.
 describe('fifo replay --on-unmatched error', () => {
-  // A failing run must name the sell and the uncovered size, and print no partial result.
   it('exits non-zero naming the sell and the uncovered size, with nothing on stdout', async () => {
     // Prepare
     const input = file('trades.json');
@@ -196,7 +193,6 @@ describe('fifo replay --on-unmatched error', () => {
     expect(run.stderr).toContain('1.25 of 2.25');
   });
 
-  // A history with no uncovered sell is unaffected by the option.
   it('succeeds when every sell is covered', async () => {
     // Prepare
     const covered = file('covered.json');
@@ -213,7 +209,6 @@ describe('fifo replay --on-unmatched error', () => {
 
 // Bad input must be reported row by row so an operator can fix the file in one pass.
 describe('fifo replay: bad input', () => {
-  // Every bad JSON row gets one line, naming the row and order_id; nothing is printed on stdout.
   it('exits non-zero with one line per bad JSON row and no stdout', async () => {
     // Prepare
     const bad = file('bad.json');
@@ -286,7 +281,6 @@ describe('fifo replay: bad input', () => {
 
 // --dust lets an operator write off tiny unmatched remainders, visibly, per symbol.
 describe('fifo replay --dust', () => {
-  // Below the threshold the remainder is written off and logged on stderr, not stored as a row.
   it('writes off an unmatched remainder below the threshold and logs it', async () => {
     // Prepare
     const input = file('trades.json');
@@ -306,7 +300,6 @@ describe('fifo replay --dust', () => {
     );
   });
 
-  // A threshold at or below the remainder, or for another symbol, keeps the row.
   it('keeps the unmatched row when the remainder is not below the threshold', async () => {
     // Prepare
     const input = file('trades.json');
@@ -320,7 +313,6 @@ describe('fifo replay --dust', () => {
     expect(run.stderr).toBe('');
   });
 
-  // A malformed threshold is refused before any work is done.
   it.each(['BTC-USD', '=1', 'BTC-USD=abc', 'BTC-USD=-1'])('refuses --dust %s', async (dust) => {
     // Prepare
     const input = file('trades.json');
@@ -337,7 +329,6 @@ describe('fifo replay --dust', () => {
 
 // --help is how an operator discovers the commands and options.
 describe('fifo --help', () => {
-  // The program's help lists the replay command.
   it('describes the program and its replay command', async () => {
     // Prepare
     const args = ['--help'];
@@ -351,7 +342,6 @@ describe('fifo --help', () => {
     expect(run.stdout).toMatch(/replay \[options\] <file>/);
   });
 
-  // The replay help lists every replay option.
   it('describes replay and all of its options', async () => {
     // Prepare
     const args = ['replay', '--help'];

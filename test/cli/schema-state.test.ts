@@ -7,7 +7,7 @@ import { migrate } from '../../shared/db/migrate.ts';
 import { withConnection } from '../../shared/db/pool.ts';
 import { type CliRun, runCli } from '../legacy/support.ts';
 import { createBotSchema } from '../support/bot-schema.ts';
-import { createEmptyDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createEmptyDatabase, type TestDatabase } from '../support/database.ts';
 
 /** Every command that reads or writes fifo-ledger's tables. */
 const COMMANDS = [
@@ -54,7 +54,7 @@ async function tableCounts(db: TestDatabase) {
   return rows;
 }
 
-describe.skipIf(needsServer)('commands on a database fifo-ledger has not migrated', () => {
+describe('commands on a database fifo-ledger has not migrated', { tags: 'server' }, () => {
   const dbs: TestDatabase[] = [];
   const fresh = async () => {
     const db = await createEmptyDatabase();
@@ -119,7 +119,7 @@ describe.skipIf(needsServer)('commands on a database fifo-ledger has not migrate
   });
 });
 
-describe.skipIf(needsServer)("the bot's database, adopted", () => {
+describe("the bot's database, adopted", { tags: 'server' }, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createEmptyDatabase();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { terminalSafe } from '../../bin/cli/terminal.ts';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { runCli } from '../legacy/support.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { insertBotTrades } from '../support/fixtures.ts';
 
 describe('terminalSafe', () => {
@@ -19,7 +19,7 @@ describe('terminalSafe', () => {
   });
 });
 
-describe.skipIf(needsServer)('the CLI over hostile data', () => {
+describe('the CLI over hostile data', { tags: 'server' }, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();

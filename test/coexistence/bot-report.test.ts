@@ -1,6 +1,6 @@
 /**
  * The bot's own daily report keeps its figures. It reads fifo_allocations
- * (bot-schema.md): Σ pnl_usd over a sell_time window of one version, the join from allocations
+ * (docs/design.md §3.1): Σ pnl_usd over a sell_time window of one version, the join from allocations
  * to the buy's trigger->>'trigger' and source for its strategy and source breakdowns, and
  * v_allocation_health. Its queries (test/support/bot-writers.ts, botDailyReport) are run
  * against fifo-ledger's version 3 and checked against fifo-ledger's own figures: the pure
@@ -160,7 +160,8 @@ async function assessVersion2(db: TestDatabase, written: readonly string[], logg
   return bot;
 }
 
-describe("the bot's daily report on fifo-ledger's version", () => {
+// The bot's production DDL and its writers' sessions beside the jobs need a real server.
+describe("the bot's daily report on fifo-ledger's version", { tags: 'server' }, () => {
   let db: TestDatabase;
   let bot: pg.Pool;
   beforeAll(async () => {
@@ -181,7 +182,7 @@ describe("the bot's daily report on fifo-ledger's version", () => {
     );
   }
 
-  it('gives FIFO figures on version 3 and its own on version 2: the stale-lot history of bot-schema.md', async () => {
+  it('gives FIFO figures on version 3 and its own on version 2: the stale-lot history of docs/design.md §3.1', async () => {
     // Why: the bot's report is how the operator saw the 100x mis-stated PnL; pointed at
     // fifo-ledger's version it must show FIFO's figures by window, strategy and source, and on
     // its own version 2 it must keep showing what its own script computed.

@@ -586,7 +586,10 @@ async function assessRound(db: TestDatabase, ref: TestDatabase, world: World, ro
   expect.soft(mirror, at('remaining_size differs from the lot')).toEqual([]);
 }
 
-describe("the bot's writers and fifo-ledger's jobs, interleaved on the production DDL", () => {
+// The bot's writers run in sessions of their own beside the jobs: a real server.
+describe("the bot's writers and fifo-ledger's jobs, interleaved on the production DDL", {
+  tags: 'server',
+}, () => {
   let db: TestDatabase;
   let ref: TestDatabase;
   let bot: pg.Pool;
@@ -608,7 +611,7 @@ describe("the bot's writers and fifo-ledger's jobs, interleaved on the productio
 
   it(`keeps both sides' rows exact over ${ROUNDS} seeded rounds (seed ${SEED})`, async () => {
     // Why: the bot's programs keep writing the shared tables after fifo-ledger is installed
-    // (bot-schema.md); each side must keep its own rows exact, whatever the other does, in
+    // (docs/design.md §3.1); each side must keep its own rows exact, whatever the other does, in
     // whatever order, at the same time or not.
     // Prepare: the bot was there first, with trades, its version 2, its log and its queue.
     const rng = new Prng(SEED);

@@ -89,7 +89,8 @@ async function rebuiltWithoutMirror(db: TestDatabase) {
   }
 }
 
-describe('the remaining_size mirror', () => {
+// The bot's production DDL, written by the bot's programs in sessions of their own: a real server.
+describe('the remaining_size mirror', { tags: 'server' }, () => {
   let db: TestDatabase;
   let bot: pg.Pool;
   beforeEach(async () => {

@@ -141,7 +141,7 @@ describe('migrate on the bot database', () => {
   });
 
   it("keeps the bot's own writers working: its FIFO script's log rows and version-2 allocations", async () => {
-    // Why: the bot's FIFO cron runs until the operator switches it off (bot-schema.md).
+    // Why: the bot's FIFO cron runs until the operator switches it off (docs/design.md §3.1).
     // Prepare
     const statuses = ['running', 'completed', 'failed', 'partial'];
 

@@ -31,7 +31,7 @@ describe('the bot schema fixture', () => {
       await db?.drop();
     });
 
-    it('has the details that break a writer assuming its own schema (bot-schema.md)', async () => {
+    it('has the details that break a writer assuming its own schema (docs/design.md §3.1)', async () => {
       // Why: these two facts are what the first real full rebuild failed on; if a fixture ever
       // lost them, the tests would pass on a database that does not exist.
       // Prepare / Act

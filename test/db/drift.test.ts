@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type BotTrade, insertBotTrades, resetTables, snapshotVersion } from '../support/fixtures.ts';
 
 const at = (day: number, hour = 9) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
@@ -141,64 +141,63 @@ describe('the nightly rebuild and the changes not yet consumed', () => {
     expect(full.pendingApplied.rows).toBe(1);
   });
 
-  it.skipIf(needsServer)(
-    'a busy bot: fills keep arriving during the rebuild, and no drift is reported',
-    async () => {
-      // Why: the nightly run meets a live bot; every change it does not see stays for the next run.
-      // Prepare: a bigger history, so the rebuild takes long enough to overlap the writes.
-      const many: BotTrade[] = [];
-      for (let i = 0; i < 20_000; i++) {
-        many.push({
-          order_id: `h${String(i).padStart(6, '0')}`,
-          symbol: `S${i % 40}-USD`,
-          side: i % 3 === 2 ? 'sell' : 'buy',
-          order_time: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(),
-          price: String(100 + (i % 17)),
-          size: i % 3 === 2 ? '1.5' : '1',
-        });
-      }
-      await insertBotTrades(db.pool, many);
-      await runIncremental(db, { version: 1 });
-      let writing = true;
-      let written = 0;
-      const bot = (async () => {
-        while (writing) {
-          const i = written++;
-          await insertBotTrades(db.pool, [
-            {
-              order_id: `live${i}`,
-              symbol: `S${i % 40}-USD`,
-              side: i % 2 ? 'sell' : 'buy',
-              order_time: new Date(Date.UTC(2025, 0, 1) + (i % 20_000) * 60_000 + 1).toISOString(),
-              price: '150',
-              size: '0.5',
-            },
+  it('a busy bot: fills keep arriving during the rebuild, and no drift is reported', {
+    tags: 'server',
+    timeout: 120_000,
+  }, async () => {
+    // Why: the nightly run meets a live bot; every change it does not see stays for the next run.
+    // Prepare: a bigger history, so the rebuild takes long enough to overlap the writes.
+    const many: BotTrade[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      many.push({
+        order_id: `h${String(i).padStart(6, '0')}`,
+        symbol: `S${i % 40}-USD`,
+        side: i % 3 === 2 ? 'sell' : 'buy',
+        order_time: new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString(),
+        price: String(100 + (i % 17)),
+        size: i % 3 === 2 ? '1.5' : '1',
+      });
+    }
+    await insertBotTrades(db.pool, many);
+    await runIncremental(db, { version: 1 });
+    let writing = true;
+    let written = 0;
+    const bot = (async () => {
+      while (writing) {
+        const i = written++;
+        await insertBotTrades(db.pool, [
+          {
+            order_id: `live${i}`,
+            symbol: `S${i % 40}-USD`,
+            side: i % 2 ? 'sell' : 'buy',
+            order_time: new Date(Date.UTC(2025, 0, 1) + (i % 20_000) * 60_000 + 1).toISOString(),
+            price: '150',
+            size: '0.5',
+          },
+        ]);
+        if (i % 5 === 0)
+          await db.pool.query(`UPDATE trade_records SET price = price + 1 WHERE order_id = $1`, [
+            `h${String(i * 7).padStart(6, '0')}`,
           ]);
-          if (i % 5 === 0)
-            await db.pool.query(`UPDATE trade_records SET price = price + 1 WHERE order_id = $1`, [
-              `h${String(i * 7).padStart(6, '0')}`,
-            ]);
-        }
-      })();
-
-      // Act
-      const nights = [];
-      for (let n = 0; n < 3; n++) nights.push(await runFullRebuild(db, { version: 1 }));
-      writing = false;
-      await bot;
-      await runIncremental(db, { version: 1 });
-
-      // Assess
-      expect(written).toBeGreaterThan(10);
-      for (const night of nights) {
-        expect(night.status).toBe('completed');
-        expect(night.drift.rows).toBe(0);
       }
-      expect(nights.some((n) => n.pendingApplied.changes > 0)).toBe(true);
-      const check = await runFullRebuild(db, { version: 1, dryRun: true });
-      expect(check.drift.rows).toBe(0);
-      expect(check.pendingApplied.changes).toBe(0);
-    },
-    120_000,
-  );
+    })();
+
+    // Act
+    const nights = [];
+    for (let n = 0; n < 3; n++) nights.push(await runFullRebuild(db, { version: 1 }));
+    writing = false;
+    await bot;
+    await runIncremental(db, { version: 1 });
+
+    // Assess
+    expect(written).toBeGreaterThan(10);
+    for (const night of nights) {
+      expect(night.status).toBe('completed');
+      expect(night.drift.rows).toBe(0);
+    }
+    expect(nights.some((n) => n.pendingApplied.changes > 0)).toBe(true);
+    const check = await runFullRebuild(db, { version: 1, dryRun: true });
+    expect(check.drift.rows).toBe(0);
+    expect(check.pendingApplied.changes).toBe(0);
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * The central property (DESIGN.md §2 rule 7): any sequence of incremental runs, with late,
+ * The central property (docs/design.md §2 rule 7): any sequence of incremental runs, with late,
  * corrected or deleted trades, ends in exactly what one full rebuild produces.
  */
 import fc from 'fast-check';

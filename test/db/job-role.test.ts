@@ -1,11 +1,11 @@
 /** The jobs need no more than the least-privilege role grants (migrations/0005_job-role.sql). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHealth, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { insertBotTrades, snapshotVersion } from '../support/fixtures.ts';
 import { connectAsJobRole, type JobRoleDatabase } from '../support/job-role.ts';
 
-describe.skipIf(needsServer)('as the job role (needs a server: PGlite has no roles to log in as)', () => {
+describe('as the job role (needs a server: PGlite has no roles to log in as)', { tags: 'server' }, () => {
   let admin: TestDatabase;
   let job: JobRoleDatabase;
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { LOCK_NAMESPACE } from '../../shared/db/sql.ts';
 import { readHealth, runFullRebuild, runIncremental } from '../../shared/jobs/index.ts';
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { insertBotTrades, recordingLogger, resetTables, snapshotVersion } from '../support/fixtures.ts';
 
 let db: TestDatabase;
@@ -111,65 +111,63 @@ describe('a trade moved to another symbol', () => {
 });
 
 describe('the advisory lock', () => {
-  it.skipIf(needsServer)(
-    'skips a run while another run holds the lock, and logs it (needs a server: two sessions)',
-    async () => {
-      // Why: schedules deliver at least once and runs may overlap; the second must exit cleanly.
-      // Prepare
-      await insertBotTrades(db.pool, basic);
-      const holder = await db.pool.connect();
-      await holder.query('SELECT pg_advisory_lock($1, 1)', [LOCK_NAMESPACE]);
+  it('skips a run while another run holds the lock, and logs it (needs a server: two sessions)', {
+    tags: 'server',
+  }, async () => {
+    // Why: schedules deliver at least once and runs may overlap; the second must exit cleanly.
+    // Prepare
+    await insertBotTrades(db.pool, basic);
+    const holder = await db.pool.connect();
+    await holder.query('SELECT pg_advisory_lock($1, 1)', [LOCK_NAMESPACE]);
 
-      // Act
-      const full = await runFullRebuild(db, { version: 1 });
-      const incremental = await runIncremental(db, { version: 1 });
-      const otherVersion = await runFullRebuild(db, { version: 2 });
-      await holder.query('SELECT pg_advisory_unlock($1, 1)', [LOCK_NAMESPACE]);
-      holder.release();
+    // Act
+    const full = await runFullRebuild(db, { version: 1 });
+    const incremental = await runIncremental(db, { version: 1 });
+    const otherVersion = await runFullRebuild(db, { version: 2 });
+    await holder.query('SELECT pg_advisory_unlock($1, 1)', [LOCK_NAMESPACE]);
+    holder.release();
 
-      // Assess
-      expect(full.status).toBe('skipped');
-      expect(incremental.status).toBe('skipped');
-      expect(otherVersion.status).toBe('completed');
-      const { rows } = await db.pool.query(
-        `SELECT computation_mode, status FROM fifo_computation_log WHERE allocation_version = 1 ORDER BY id`,
-      );
-      expect(rows).toEqual([
-        { computation_mode: 'full', status: 'skipped' },
-        { computation_mode: 'incremental', status: 'skipped' },
-      ]);
-    },
-  );
+    // Assess
+    expect(full.status).toBe('skipped');
+    expect(incremental.status).toBe('skipped');
+    expect(otherVersion.status).toBe('completed');
+    const { rows } = await db.pool.query(
+      `SELECT computation_mode, status FROM fifo_computation_log WHERE allocation_version = 1 ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { computation_mode: 'full', status: 'skipped' },
+      { computation_mode: 'incremental', status: 'skipped' },
+    ]);
+  });
 
-  it.skipIf(needsServer)(
-    'lets two concurrent runs produce no duplicates (needs a server: two sessions)',
-    async () => {
-      // Why: the real overlap, not a simulated one: both start at once on a sizeable history.
-      // Prepare
-      await insertTrades(db.pool, [...generateTrades({ trades: 4000, symbols: 3, seed: 7 })]);
-      await runFullRebuild(db, { version: 1 });
-      await insertTrades(db.pool, [
-        ...generateTrades({ trades: 500, symbols: 3, seed: 8, start: '2026-06-01T00:00:00Z' }),
-      ]);
+  it('lets two concurrent runs produce no duplicates (needs a server: two sessions)', {
+    tags: 'server',
+  }, async () => {
+    // Why: the real overlap, not a simulated one: both start at once on a sizeable history.
+    // Prepare
+    await insertTrades(db.pool, [...generateTrades({ trades: 4000, symbols: 3, seed: 7 })]);
+    await runFullRebuild(db, { version: 1 });
+    await insertTrades(db.pool, [
+      ...generateTrades({ trades: 500, symbols: 3, seed: 8, start: '2026-06-01T00:00:00Z' }),
+    ]);
 
-      // Act
-      const results = await Promise.all([
-        runIncremental(db, { version: 1 }),
-        runIncremental(db, { version: 1 }),
-        runFullRebuild(db, { version: 1 }),
-      ]);
+    // Act
+    const results = await Promise.all([
+      runIncremental(db, { version: 1 }),
+      runIncremental(db, { version: 1 }),
+      runFullRebuild(db, { version: 1 }),
+    ]);
 
-      // Assess
-      expect(results.filter((r) => r.status === 'completed').length).toBeGreaterThanOrEqual(1);
-      const { rows } = await db.pool.query(
-        `SELECT count(*)::int AS n, count(DISTINCT (sell_order_id, coalesce(buy_order_id, '')))::int AS distinct
+    // Assess
+    expect(results.filter((r) => r.status === 'completed').length).toBeGreaterThanOrEqual(1);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT (sell_order_id, coalesce(buy_order_id, '')))::int AS distinct
        FROM fifo_allocations WHERE allocation_version = 1`,
-      );
-      expect(rows[0].n).toBe(rows[0].distinct);
-      await runIncremental(db, { version: 1 });
-      expect((await runFullRebuild(db, { version: 1, dryRun: true })).drift.rows).toBe(0);
-    },
-  );
+    );
+    expect(rows[0].n).toBe(rows[0].distinct);
+    await runIncremental(db, { version: 1 });
+    expect((await runFullRebuild(db, { version: 1, dryRun: true })).drift.rows).toBe(0);
+  });
 });
 
 describe('bad rows in trade_records', () => {
@@ -294,7 +292,11 @@ describe('bad rows in trade_records', () => {
 });
 
 describe('a failed run', () => {
-  it('leaves a failed log row with the error, writes nothing, and the next run recovers', async () => {
+  // A failed run is recorded from a second session, which the embedded PGlite cannot open while
+  // the first is being discarded: there it is marked abandoned by the next run instead.
+  it('leaves a failed log row with the error, writes nothing, and the next run recovers', {
+    tags: 'server',
+  }, async () => {
     // Why: nothing is lost or duplicated when a run fails half way.
     // Prepare
     await insertBotTrades(db.pool, basic);
@@ -332,7 +334,9 @@ describe('a failed run', () => {
     expect((await runFullRebuild(db, { version: 1, dryRun: true })).drift.rows).toBe(0);
   });
 
-  it('a full rebuild whose bulk write fails rolls back everything and logs the error', async () => {
+  it('a full rebuild whose bulk write fails rolls back everything and logs the error', {
+    tags: 'server',
+  }, async () => {
     // Why: the rebuild writes while it computes; a write that fails must still fail the whole run.
     // Prepare
     await insertBotTrades(db.pool, basic);
@@ -358,66 +362,64 @@ describe('a failed run', () => {
     expect(retry.allocations).toBe(2);
   });
 
-  it.skipIf(needsServer)(
-    'a run left "running" by a dead process is marked abandoned and does not block',
-    async () => {
-      // Why: a Lambda timeout or a kill leaves the row behind; the lock dies with the session.
-      // Prepare
-      await insertBotTrades(db.pool, basic);
-      await db.pool.query(
-        `INSERT INTO fifo_computation_log (allocation_version, status, computation_mode, fifo_ledger_run)
+  it('a run left "running" by a dead process is marked abandoned and does not block', {
+    tags: 'server',
+  }, async () => {
+    // Why: a Lambda timeout or a kill leaves the row behind; the lock dies with the session.
+    // Prepare
+    await insertBotTrades(db.pool, basic);
+    await db.pool.query(
+      `INSERT INTO fifo_computation_log (allocation_version, status, computation_mode, fifo_ledger_run)
          VALUES (1, 'running', 'full', true)`,
-      );
-      const before = await readHealth(db.pool, 1);
+    );
+    const before = await readHealth(db.pool, 1);
 
-      // Act
-      const run = await runFullRebuild(db, { version: 1 });
-      const after = await readHealth(db.pool, 1);
+    // Act
+    const run = await runFullRebuild(db, { version: 1 });
+    const after = await readHealth(db.pool, 1);
 
-      // Assess
-      expect(before.abandonedRuns).toBe(1);
-      expect(run.status).toBe('completed');
-      expect(after.abandonedRuns).toBe(0);
-      const { rows } = await db.pool.query(
-        `SELECT status, error_message FROM fifo_computation_log ORDER BY id LIMIT 1`,
-      );
-      expect(rows[0].status).toBe('failed');
-      expect(rows[0].error_message).toContain('abandoned');
-    },
-  );
+    // Assess
+    expect(before.abandonedRuns).toBe(1);
+    expect(run.status).toBe('completed');
+    expect(after.abandonedRuns).toBe(0);
+    const { rows } = await db.pool.query(
+      `SELECT status, error_message FROM fifo_computation_log ORDER BY id LIMIT 1`,
+    );
+    expect(rows[0].status).toBe('failed');
+    expect(rows[0].error_message).toContain('abandoned');
+  });
 
-  it.skipIf(needsServer)(
-    'fails clearly when its connection is terminated, and the next run recovers',
-    async () => {
-      // Why: RDS failover or an operator's pg_terminate_backend must not corrupt anything.
-      // Prepare
-      await insertTrades(db.pool, [...generateTrades({ trades: 20_000, symbols: 2, seed: 3 })]);
-      const killer = new pg.Client({ connectionString: db.url });
-      await killer.connect();
-      const kill = setInterval(() => {
-        killer
-          .query(
-            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+  it('fails clearly when its connection is terminated, and the next run recovers', {
+    tags: 'server',
+  }, async () => {
+    // Why: RDS failover or an operator's pg_terminate_backend must not corrupt anything.
+    // Prepare
+    await insertTrades(db.pool, [...generateTrades({ trades: 20_000, symbols: 2, seed: 3 })]);
+    const killer = new pg.Client({ connectionString: db.url });
+    await killer.connect();
+    const kill = setInterval(() => {
+      killer
+        .query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
              WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'fifo-ledger'
                AND (query LIKE 'FETCH%' OR query LIKE 'COPY%')`,
-          )
-          // The last of these may still be running when the killer disconnects.
-          .catch(() => {});
-      }, 20);
+        )
+        // The last of these may still be running when the killer disconnects.
+        .catch(() => {});
+    }, 20);
 
-      // Act
-      const failure = await runFullRebuild(db, { version: 1 }).catch((error: Error) => error);
-      clearInterval(kill);
-      await killer.end();
-      const retry = await runFullRebuild(db, { version: 1 });
+    // Act
+    const failure = await runFullRebuild(db, { version: 1 }).catch((error: Error) => error);
+    clearInterval(kill);
+    await killer.end();
+    const retry = await runFullRebuild(db, { version: 1 });
 
-      // Assess
-      expect(failure).toBeInstanceOf(Error);
-      expect(retry.status).toBe('completed');
-      const { rows } = await db.pool.query(`SELECT status FROM fifo_computation_log ORDER BY id`);
-      expect(rows.map((r) => r.status)).toEqual(['failed', 'completed']);
-    },
-  );
+    // Assess
+    expect(failure).toBeInstanceOf(Error);
+    expect(retry.status).toBe('completed');
+    const { rows } = await db.pool.query(`SELECT status FROM fifo_computation_log ORDER BY id`);
+    expect(rows.map((r) => r.status)).toEqual(['failed', 'completed']);
+  });
 });
 
 describe('incremental --since', () => {

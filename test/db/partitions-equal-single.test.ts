@@ -13,7 +13,7 @@ import {
   runIncremental,
   runRebuildPartition,
 } from '../../shared/jobs/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { insertBotTrades, resetTables, snapshotVersion } from '../support/fixtures.ts';
 
 const RUNS = Number(process.env.FIFO_PROPERTY_RUNS ?? 100) >= 100 ? 40 : 10;
@@ -25,7 +25,7 @@ async function planned(db: TestDatabase, version: number, partitions: number) {
   return finishPartitionedRebuild(db, { runId: plan.runId });
 }
 
-describe.skipIf(needsServer)('a partitioned rebuild equals the single-process one', () => {
+describe('a partitioned rebuild equals the single-process one', { tags: 'server' }, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase({ max: 6 });

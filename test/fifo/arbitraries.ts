@@ -12,7 +12,7 @@ import {
   formatQty,
   formatUsd,
   type Lot,
-  lotRow,
+  lotSummary,
   parseScaled,
   parseTrades,
   type Trade,
@@ -71,7 +71,7 @@ export function tradeOf(row: RawRow): Trade {
   return tradesOf([row])[0]!;
 }
 
-/** A USD amount per DESIGN.md §2 rule 5 (8 dp, half to even), as a scaled BigInt, via decimal.js. */
+/** A USD amount per docs/design.md §2 rule 5 (8 dp, half to even), as a scaled BigInt, via decimal.js. */
 export function round8(value: Decimal): bigint {
   return BigInt(value.toDecimalPlaces(8, Decimal.ROUND_HALF_EVEN).times(new Exact(10).pow(8)).toFixed(0));
 }
@@ -111,7 +111,7 @@ export function byCodePoint(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** DESIGN.md §2 rule 1 for trades of one symbol: time, buy before sell, order_id by code point. */
+/** docs/design.md §2 rule 1 for trades of one symbol: time, buy before sell, order_id by code point. */
 export function byProcessingOrder(a: Trade, b: Trade): number {
   if (a.time !== b.time) return a.time < b.time ? -1 : 1;
   if (a.side !== b.side) return a.side === 'buy' ? -1 : 1;
@@ -131,7 +131,7 @@ export function resultJson(
 ) {
   return JSON.stringify({
     allocations: allocations.map(allocationRow),
-    lots: lots.map(lotRow),
+    lots: lots.map(lotSummary),
     writeOffs: writeOffs.map((w) => ({
       ...w,
       size: formatQty(w.size),

@@ -22,7 +22,6 @@ const good = buy('b1', '2024-01-01T00:00:00Z', '1', '100', '0.1');
 
 // parseTrades reports every bad row once, by row and order_id, and returns nothing partial.
 describe('parseTrades', () => {
-  // Valid rows become engine trades, with sides normalised and an absent fee read as zero.
   it('accepts valid rows and normalises side and fee', () => {
     // Prepare
     const rows: RawTrade[] = [
@@ -43,7 +42,6 @@ describe('parseTrades', () => {
     ]);
   });
 
-  // Each kind of bad value gives exactly one message for its row, naming the row and order_id.
   it.each<[string, RawTrade, string]>([
     [
       'a missing price',
@@ -141,7 +139,6 @@ describe('parseTrades', () => {
     expect(errors[0]).toContain(problem);
   });
 
-  // Without an order_id the row is still named, by its position.
   it('rejects order ids and symbols that cannot be keys: too long, or with a NUL', () => {
     // Why: a 1.5 KB id pair overflowed the allocations' btree key and stopped every run.
     // Prepare
@@ -175,7 +172,6 @@ describe('parseTrades', () => {
     expect(errors).toEqual(['trade 2: missing field order_id']);
   });
 
-  // Several problems in one row are one message; several bad rows are one message each, in order.
   it('gives one message per bad row, listing all of its problems', () => {
     // Prepare
     const rows: RawTrade[] = [
@@ -199,7 +195,6 @@ describe('parseTrades', () => {
 
 // canonicalTime turns every accepted ISO-8601 form into one fixed-width UTC text that sorts by time.
 describe('canonicalTime', () => {
-  // Offsets, separators, missing parts and fractions all map to the same canonical instant.
   it.each([
     ['2024-11-05T14:03:07Z', '2024-11-05T14:03:07.000000Z'],
     ['2024-11-05T14:03:07z', '2024-11-05T14:03:07.000000Z'],
@@ -305,7 +300,6 @@ describe('canonicalTime', () => {
 
 // parseScaled is the only way text becomes a quantity: exact, or rejected.
 describe('parseScaled', () => {
-  // Every decimal spelling is read exactly at the requested scale.
   it.each([
     ['12.5', 30, 125n * 10n ** 29n],
     ['.5', 30, 5n * 10n ** 29n],
@@ -331,7 +325,6 @@ describe('parseScaled', () => {
     expect(parsed).toBe(value);
   });
 
-  // Non-finite, non-decimal or over-precise text must never become a number.
   it.each([
     ['', 30],
     ['  ', 30],
@@ -430,7 +423,6 @@ describe('parsePlain', () => {
 
 // formatScaled is the canonical text of every stored number: no exponent, no trailing zeros.
 describe('formatScaled', () => {
-  // Canonical text for zero, tiny, negative, whole and unscaled values.
   it.each([
     [0n, 8, '0'],
     [1n, 30, `0.${'0'.repeat(29)}1`],
@@ -476,7 +468,6 @@ describe('formatScaled', () => {
 
 // divHalfEven is every USD rounding in the engine: half to even, both signs.
 describe('divHalfEven', () => {
-  // Halves go to the even neighbour; everything else to the nearest; signs are symmetric.
   it.each([
     [5n, 2n, 2n],
     [7n, 2n, 4n],
@@ -503,7 +494,6 @@ describe('divHalfEven', () => {
     expect(quotient).toBe(q);
   });
 
-  // Agrees with decimal.js ROUND_HALF_EVEN on any numerator and positive divisor.
   it('agrees with decimal.js half-even rounding', () => {
     fc.assert(
       fc.property(fc.bigInt(-(10n ** 30n), 10n ** 30n), fc.bigInt(1n, 10n ** 12n), (n, d) => {

@@ -1,4 +1,4 @@
-// Property tests: DESIGN.md §2 rules 3, 4, 6 and 7 must hold for any history, not just the examples.
+// Property tests: docs/design.md §2 rules 3, 4, 6 and 7 must hold for any history, not just the examples.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -54,7 +54,6 @@ function bySymbolInOrder(trades: readonly Trade[]): Map<string, Trade[]> {
 
 // Rule 4 (and 3, 6): money and units are conserved exactly, to the quantum, for every buy and sell.
 describe('conservation', () => {
-  // Every buy's cost is either released to its slices or still in the lot, exactly.
   it('releases exactly each buy cost: Σ slice cost basis + remaining cost = round8(size*price + fee)', () => {
     fc.assert(
       fc.property(historyArb, dustArb, (rows, dust) => {
@@ -85,7 +84,6 @@ describe('conservation', () => {
     );
   });
 
-  // Every sell's units and net proceeds are fully accounted for by its rows (and any dust written off).
   it('accounts for each sell exactly: Σ net = round8(size*price - fee), Σ size = size, Σ gross = round8(size*price)', () => {
     fc.assert(
       fc.property(historyArb, dustArb, (rows, dust) => {
@@ -118,7 +116,6 @@ describe('conservation', () => {
     );
   });
 
-  // Each row is self-consistent: pnl = net - cost, and unmatched rows are the null rows of rule 6.
   it('makes every row consistent: matched pnl = net - cost; at most one unmatched row per sell, last', () => {
     fc.assert(
       fc.property(historyArb, dustArb, (rows, dust) => {
@@ -156,7 +153,6 @@ describe('conservation', () => {
     );
   });
 
-  // Under onUnmatched 'error' the run fails exactly when, and where, row mode writes an unmatched row.
   it('throws under onUnmatched error exactly for the first sell row mode leaves unmatched', () => {
     fc.assert(
       fc.property(historyArb, dustArb, (rows, dust) => {
@@ -321,7 +317,6 @@ function buyOf(lot: Lot): Trade {
 
 // Rule 7: incremental runs that resume from stored open lots and position equal one full run.
 describe('resumability', () => {
-  // Any sequence of cuts, resumed from copies of the open lots, gives the full run's bytes.
   it('gives the same allocations, lots and write-offs when resumed at any points', () => {
     fc.assert(
       fc.property(
@@ -349,7 +344,6 @@ describe('resumability', () => {
 
 // Rule 7: the order trades arrive in never changes the result.
 describe('input-order independence', () => {
-  // A shuffled input gives byte-identical JSON output.
   it('gives byte-identical JSON for a shuffled input', () => {
     fc.assert(
       fc.property(

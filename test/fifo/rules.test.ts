@@ -1,4 +1,4 @@
-// Unit tests of the FIFO engine, one describe per rule of DESIGN.md §2.
+// Unit tests of the FIFO engine, one describe per rule of docs/design.md §2.
 import { describe, expect, it } from 'vitest';
 import {
   allocationRow,
@@ -6,7 +6,7 @@ import {
   type EngineOptions,
   formatQty,
   formatUsd,
-  lotRow,
+  lotSummary,
   parseScaled,
   SymbolBook,
   TradeOrderError,
@@ -40,7 +40,6 @@ function slicesOf(rows: readonly RawRow[], options: EngineOptions = {}) {
 
 // Rule 1: trades are processed per symbol by (order_time, buy before sell, order_id by code point).
 describe('rule 1: processing order and tie-break', () => {
-  // A sell may consume a buy of its own timestamp, whatever order the two arrived in.
   it('lets a sell consume a buy of the same timestamp that arrived after it', () => {
     // Prepare
     const rows = [sell('s1', T0, '1', '10'), buy('b1', T0, '1', '9')];
@@ -52,7 +51,6 @@ describe('rule 1: processing order and tie-break', () => {
     expect(slices).toEqual([['s1', 'b1', '1']]);
   });
 
-  // Buys of one timestamp form the queue in order_id order, not in arrival order.
   it('queues buys of one timestamp by order_id', () => {
     // Prepare
     const rows = [buy('b2', T0, '1', '9'), buy('b10', T0, '1', '9'), sell('s1', T1, '1', '10')];
@@ -64,7 +62,6 @@ describe('rule 1: processing order and tie-break', () => {
     expect(slices).toEqual([['s1', 'b10', '1']]);
   });
 
-  // Sells of one timestamp are applied in order_id order, so each takes a known lot.
   it('applies sells of one timestamp by order_id', () => {
     // Prepare
     const rows = [
@@ -84,7 +81,6 @@ describe('rule 1: processing order and tie-break', () => {
     ]);
   });
 
-  // Time decides before order_id does.
   it('orders by time before order_id', () => {
     // Prepare
     const rows = [buy('a', T1, '1', '10'), buy('z', T0, '1', '20'), sell('s1', T2, '1', '30')];
@@ -96,7 +92,6 @@ describe('rule 1: processing order and tie-break', () => {
     expect(slices).toEqual([['s1', 'z', '1']]);
   });
 
-  // A sell must never reach forward in time: the later buy stays open and the rest is unmatched.
   it('never lets a sell consume a later buy', () => {
     // Prepare
     const rows = [buy('b1', T0, '1', '10'), sell('s1', T1, '2', '12'), buy('b2', T2, '5', '11')];
@@ -109,7 +104,7 @@ describe('rule 1: processing order and tie-break', () => {
       ['b1', '1'],
       [null, '1'],
     ]);
-    expect(result.lots.map(lotRow).find((l) => l.buy_order_id === 'b2')?.remaining_size).toBe('5');
+    expect(result.lots.map(lotSummary).find((l) => l.buy_order_id === 'b2')?.remaining_size).toBe('5');
   });
 
   // order_ids compare by code point (PostgreSQL COLLATE "C"), where U+FFFD sorts before U+1F600
@@ -128,7 +123,6 @@ describe('rule 1: processing order and tie-break', () => {
     expect(slices).toEqual([['s1', replacement, '1']]);
   });
 
-  // One instant written with different UTC offsets is one timestamp: buys still go first.
   it('treats one instant written with different offsets as the same timestamp', () => {
     // Prepare
     const rows = [
@@ -155,12 +149,11 @@ describe('rule 2: lot cost kept as a total', () => {
     const { lots } = run(rows);
 
     // Assess
-    expect(lots.map(lotRow)).toEqual([
+    expect(lots.map(lotSummary)).toEqual([
       { buy_order_id: 'b1', symbol: 'BTC-USD', size: '3', remaining_size: '3', remaining_cost_usd: '1' },
     ]);
   });
 
-  // The whole total is released however the lot is sold, in one sell or in thirds.
   it('releases exactly the total whether the lot is sold at once or unit by unit', () => {
     // Prepare
     const once = [buy('b1', T0, '3', '0.333333333'), sell('s1', T1, '3', '1')];
@@ -180,7 +173,6 @@ describe('rule 2: lot cost kept as a total', () => {
     expect(inThirds).toEqual(['0.33333333', '0.33333334', '0.33333333']);
   });
 
-  // The buy fee is part of the lot's total cost; per-unit fee is informational only.
   it('adds the buy fee to the lot cost', () => {
     // Prepare
     const rows = [buy('b1', T0, '2', '100', '1')];
@@ -196,7 +188,6 @@ describe('rule 2: lot cost kept as a total', () => {
 
 // Rule 3: oldest lot first; buy fees follow the cost by units, sell fees are pro-rated by units.
 describe('rule 3: pro-rating of buy and sell fees', () => {
-  // A partial sell carries its units' share of the buy fee in its cost basis.
   it('pro-rates the buy fee into the cost basis', () => {
     // Prepare
     const rows = [buy('b1', T0, '4', '10', '2'), sell('s1', T1, '1', '12')];
@@ -227,7 +218,6 @@ describe('rule 3: pro-rating of buy and sell fees', () => {
     expect(out[0]!.sell_fees_per_unit).toBe('0.25');
   });
 
-  // The sell moves to the next lot only once the oldest is empty.
   it('takes the oldest lot first and moves on only when it is empty', () => {
     // Prepare
     const rows = [
@@ -265,7 +255,7 @@ describe('rule 4: exact conservation', () => {
 
     // Assess
     expect(result.rows.map((r) => r.cost_basis_usd)).toEqual(['3.33333333', '3.33333334', '3.33333333']);
-    expect(lotRow(result.lots[0]!)).toMatchObject({ remaining_size: '0', remaining_cost_usd: '0' });
+    expect(lotSummary(result.lots[0]!)).toMatchObject({ remaining_size: '0', remaining_cost_usd: '0' });
   });
 
   // A sell fee of 0.1 over 3 slices: the last slice takes the rest, so Σ net = 3 - 0.1 exactly.
@@ -321,7 +311,6 @@ describe('rule 4: exact conservation', () => {
 
 // Rule 5: USD amounts are rounded to 8 dp half to even; sizes and prices are kept as read.
 describe('rule 5: USD rounding to 8 dp, half to even', () => {
-  // Costs exactly at a half round to the even neighbour, up and down.
   it.each([
     ['0.000000005', '0'],
     ['0.000000015', '0.00000002'],
@@ -355,7 +344,6 @@ describe('rule 5: USD rounding to 8 dp, half to even', () => {
     expect(out[0]).toMatchObject({ proceeds_usd: '0', net_proceeds_usd: net });
   });
 
-  // Sizes and prices are stored exactly as read, down to 30 decimal places.
   it('keeps sizes and prices exactly as read', () => {
     // Prepare
     const size = '0.000000000000000000000000000001';
@@ -372,7 +360,6 @@ describe('rule 5: USD rounding to 8 dp, half to even', () => {
 
 // Rule 6: the uncovered part of a sell is one visible row (or an error), unless it is dust.
 describe('rule 6: unmatched sells and dust', () => {
-  // The uncovered rest is ONE row with nulls and a note, after the lots that did cover it.
   it('writes the uncovered rest as one row with null buy, cost basis and pnl', () => {
     // Prepare
     const rows = [buy('b1', T0, '1', '10'), buy('b2', T0, '1', '10'), sell('s1', T1, '5', '12', '0.5')];
@@ -401,7 +388,6 @@ describe('rule 6: unmatched sells and dust', () => {
     });
   });
 
-  // A sell with no open lot at all is still recorded, as a single unmatched row.
   it('records a sell without any open lot as one unmatched row', () => {
     // Prepare
     const rows = [sell('s1', T0, '2', '10')];
@@ -415,7 +401,6 @@ describe('rule 6: unmatched sells and dust', () => {
     ]);
   });
 
-  // Under onUnmatched 'error' the sell is rejected before it touches any lot.
   it('throws UnmatchedSellError under onUnmatched error and leaves the lots untouched', () => {
     // Prepare
     const book = new SymbolBook('BTC-USD', [], { onUnmatched: 'error' });
@@ -437,12 +422,11 @@ describe('rule 6: unmatched sells and dust', () => {
     expect(formatQty(error.uncovered)).toBe('2');
     expect(error.message).toContain('s1');
     expect(out).toEqual([]);
-    expect(book.openLots().map(lotRow)).toEqual([
+    expect(book.openLots().map(lotSummary)).toEqual([
       { buy_order_id: 'b1', symbol: 'BTC-USD', size: '1', remaining_size: '1', remaining_cost_usd: '11' },
     ]);
   });
 
-  // onUnmatched 'error' only rejects sells that are not covered.
   it('does not throw under onUnmatched error when the lots cover the sell', () => {
     // Prepare
     const rows = [buy('b1', T0, '1', '10'), sell('s1', T1, '1', '12')];
@@ -487,7 +471,6 @@ describe('rule 6: unmatched sells and dust', () => {
     }
   });
 
-  // The threshold is per symbol: another symbol's unmatched remainder is still a row.
   it('applies the dust threshold to its own symbol only', () => {
     // Prepare
     const rows = [sell('s1', T0, '0.1', '10', '0', 'BTC-USD'), sell('s2', T0, '0.1', '10', '0', 'ETH-USD')];
@@ -501,7 +484,6 @@ describe('rule 6: unmatched sells and dust', () => {
     expect(result.writeOffs.map((w) => w.sellOrderId)).toEqual(['s1']);
   });
 
-  // SymbolBook hands out its write-offs once, through takeWriteOffs.
   it('reports write-offs through takeWriteOffs once', () => {
     // Prepare
     const book = new SymbolBook('BTC-USD', [], { dust: new Map([['BTC-USD', parseScaled('1')]]) });
@@ -518,7 +500,6 @@ describe('rule 6: unmatched sells and dust', () => {
     expect(second).toEqual([]);
   });
 
-  // Under onUnmatched 'error', dust below the threshold is written off instead of rejected.
   it('writes dust off instead of throwing under onUnmatched error', () => {
     // Prepare
     const rows = [buy('b1', T0, '1', '10'), sell('s1', T1, '1.1', '12')];
@@ -548,7 +529,6 @@ describe('rule 7: determinism and resumability', () => {
     sell('s5', T3, '1', '13', '0.05', 'ETH-USD'),
   ];
 
-  // Arrival order must not matter: any shuffle gives the same bytes.
   it('gives byte-identical JSON for shuffled inputs', () => {
     // Prepare
     const shuffles = [
@@ -566,7 +546,6 @@ describe('rule 7: determinism and resumability', () => {
     for (const other of others) expect(resultJson(other.allocations, other.lots, other.writeOffs)).toBe(json);
   });
 
-  // An incremental run resumes from stored open lots and position and must equal a full run.
   it('resumes from open lots and position exactly as a full run', () => {
     // Prepare
     const trades = tradesOf([
@@ -590,7 +569,7 @@ describe('rule 7: determinism and resumability', () => {
 
     // Assess
     expect(out.map(allocationRow)).toEqual(full.allocations.map(allocationRow));
-    expect(lots.map(lotRow)).toEqual(full.lots.map(lotRow));
+    expect(lots.map(lotSummary)).toEqual(full.lots.map(lotSummary));
     expect(out.map((a) => [a.sellOrderId, a.buyOrderId, formatQty(a.allocatedSize)])).toEqual([
       ['s1', 'b1', '1.5'],
       ['s2', 'b1', '0.5'],
@@ -600,7 +579,6 @@ describe('rule 7: determinism and resumability', () => {
     ]);
   });
 
-  // Stored lots may come back in any order and may include closed ones: the book sorts and skips them.
   it('resumes from lots given in any order, ignoring closed ones', () => {
     // Prepare
     const trades = tradesOf([
@@ -625,7 +603,6 @@ describe('rule 7: determinism and resumability', () => {
     ]);
   });
 
-  // A resumed book must refuse trades at or before the position it was resumed at.
   it('refuses a trade at or before the resumed position', () => {
     // Prepare
     const b1 = tradeOf(buy('b1', T0, '1', '10'));
@@ -660,7 +637,6 @@ describe('rule 7: determinism and resumability', () => {
     expect(feed).toThrow(TradeOrderError);
   });
 
-  // A book must not silently adopt a lot of another symbol.
   it('throws TradeOrderError when resumed with a lot of another symbol', () => {
     // Prepare
     const book = new SymbolBook('ETH-USD');

@@ -1,5 +1,5 @@
 /**
- * Overlaps and duplicates (issue 7, item 3): many incremental runs at once, a full rebuild
+ * Overlaps and duplicates (docs/reliability.md §3, §6): many incremental runs at once, a full rebuild
  * beside an incremental run, and one scheduled event delivered twice to the Lambda handler.
  * Each must leave the version equal to a clean full rebuild of another version, with no
  * duplicate rows, whoever wins the version's lock.
@@ -17,7 +17,7 @@ import {
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { captureStdout, fakeContext, resetContainer, useHandlerEnvironment } from '../functions/support.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { resetTables, snapshotVersion } from '../support/fixtures.ts';
 
 const SCHEDULED = {
@@ -26,7 +26,7 @@ const SCHEDULED = {
   attempt: '1',
 };
 
-describe.skipIf(needsServer)('overlapping runs (needs a server: several sessions)', () => {
+describe('overlapping runs (needs a server: several sessions)', { tags: 'server' }, () => {
   let db: TestDatabase;
   /** Separate pools, as separate Lambda containers or CLI processes have. */
   let pools: Database[] = [];

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { LOCK_NAMESPACE } from '../../shared/db/sql.ts';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const TRADES = 60_000;
@@ -24,7 +24,7 @@ const WRITER = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
 const READER = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
   AND query LIKE 'COPY (%TO STDOUT'`;
 
-describe.skipIf(needsServer)('a full rebuild that fails mid-stream', () => {
+describe('a full rebuild that fails mid-stream', { tags: 'server' }, () => {
   let db: TestDatabase;
   let admin: pg.Client;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * Hostile and extreme values in trade_records (issue 7, item 4), processed by the jobs running
+ * Hostile and extreme values in trade_records (docs/reliability.md §7), processed by the jobs running
  * as the least-privilege role: SQL in identifiers stays data, extreme but valid amounts are
  * exact, and every unusable row is excluded, listed with its reason and counted, while the
  * valid rows beside it are processed.
@@ -20,7 +20,7 @@ import {
   single,
   useHandlerEnvironment,
 } from '../functions/support.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { type BotTrade, insertBotTrades, resetTables, snapshotVersion } from '../support/fixtures.ts';
 import { connectAsJobRole, type JobRoleDatabase } from '../support/job-role.ts';
 
@@ -78,7 +78,7 @@ const BAD: { row: BotTrade; reason: string }[] = [
   { row: trade('hostile-side', 'ETH-USD', "buy'; --", 1, '10', '1'), reason: 'side must be buy or sell' },
 ];
 
-describe.skipIf(needsServer)('hostile data (needs a server: the jobs log in as the job role)', () => {
+describe('hostile data (needs a server: the jobs log in as the job role)', { tags: 'server' }, () => {
   let admin: TestDatabase;
   let job: JobRoleDatabase;
 

@@ -32,7 +32,7 @@ import { runDailyReport } from '../../shared/report/index.ts';
 import { generateTrades, type SampleTrade, seededRandom } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { type CliRun, fifo, oneLineError } from '../cli/support.ts';
-import { createTestDatabase, needsServer, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { resetTables, snapshotVersion } from '../support/fixtures.ts';
 import { type PartitionProcess, spawnPartition } from '../support/run-partition.ts';
 
@@ -74,7 +74,7 @@ function bySymbol(snapshot: Snapshot): Map<string, string> {
 
 const EMPTY_SYMBOL = JSON.stringify({ allocations: [], lots: [] });
 
-describe.skipIf(needsServer)('the partitioned rebuild across processes (needs a server)', () => {
+describe('the partitioned rebuild across processes (needs a server)', { tags: 'server' }, () => {
   let db: TestDatabase;
   const children: PartitionProcess[] = [];
   const gates: pg.Client[] = [];

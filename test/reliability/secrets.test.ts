@@ -17,6 +17,7 @@ import { handler as fullRebuildHandler } from '../../functions/full-rebuild/inde
 import { handler as incrementalHandler } from '../../functions/incremental/index.ts';
 import { handler as migrateHandler } from '../../functions/migrate/index.ts';
 import { handler as reportHandler } from '../../functions/report/index.ts';
+import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import {
@@ -26,12 +27,7 @@ import {
   secretFor,
   useHandlerEnvironment,
 } from '../functions/support.ts';
-import {
-  createEmptyDatabase,
-  createTestDatabase,
-  needsServer,
-  type TestDatabase,
-} from '../support/database.ts';
+import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 /** A password no log line could contain by chance, with characters a URL must encode. */
 const TOKEN = randomBytes(8).toString('hex');
@@ -83,21 +79,17 @@ async function closedPort(): Promise<number> {
 
 const SCHEDULED = { scheduledTime: '2026-03-01T12:05:00Z', attempt: '1' };
 
-describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
-  let db: TestDatabase;
-  let unmigrated: TestDatabase;
+describe('secrets in logs', () => {
   let deadPort: number;
+  /** Stands in for a test database where the test fails before connecting: only its url is read. */
+  let nowhere: TestDatabase;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    unmigrated = await createEmptyDatabase();
     deadPort = await closedPort();
-    await insertTrades(db.pool, [...generateTrades({ trades: 200, symbols: 2, seed: 5 })]);
+    nowhere = { url: `postgres://postgres@127.0.0.1:${deadPort}/postgres` } as TestDatabase;
   });
   afterAll(async () => {
     await resetContainer();
-    await unmigrated?.drop();
-    await db?.drop();
   });
 
   describe('the Lambda handlers', () => {
@@ -106,7 +98,7 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
 
     beforeEach(async () => {
       await resetContainer();
-      secrets = useHandlerEnvironment(db);
+      secrets = useHandlerEnvironment(nowhere);
       vi.stubEnv(ENV.reportSender, '');
       vi.stubEnv(ENV.reportRecipients, '');
       // Everything a handler can say, debug lines included.
@@ -129,125 +121,174 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
       return `postgres://${encodeURIComponent(String(s.username))}:${encodeURIComponent(PASSWORD)}@${s.host}:${s.port}/${s.dbname}`;
     }
 
-    it('log neither the password nor the connection string when every handler succeeds', async () => {
-      // Why: the success path logs the most (pool opened, results, EMF) and runs every 5 minutes.
-      // Prepare
-      const connectionString = serveSecret(db);
+    describe('failing before they connect', () => {
+      it.each([
+        ['connection refused', () => ({ port: deadPort }), /ECONNREFUSED/],
+        ['a host that makes the connection string unparseable', () => ({ host: 'a:b:c' }), /Invalid URL/],
+      ] as const)('log neither when the connection fails: %s', async (_name, overrides, expected) => {
+        // Why: a failure logs the error with every property; a driver error must not carry the credentials.
+        // Prepare
+        const connectionString = serveSecret(nowhere, overrides());
 
-      // Act
-      const results = [
-        await migrateHandler({}, fakeContext('migrate')),
-        await fullRebuildHandler(SCHEDULED, fakeContext('full-rebuild')),
-        await incrementalHandler(SCHEDULED, fakeContext('incremental')),
-        await reportHandler(SCHEDULED, fakeContext('report')),
-      ];
+        // Act
+        const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch(
+          (e: unknown) => e,
+        );
 
-      // Assess
-      expect(results[1]).toMatchObject({ status: 'completed' });
-      expect(results[2]).toMatchObject({ status: 'completed' });
-      const text = output.text();
-      expect(text).toContain('database pool opened');
-      expect(text).toContain('incremental finished');
-      expect(leaks(text, [connectionString])).toEqual([]);
+        // Assess
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toMatch(expected);
+        const text = output.text();
+        expect(text).toContain('incremental failed');
+        expect(leaks(text, [connectionString])).toEqual([]);
+        expect(leaks(errorText(error), [connectionString])).toEqual([]);
+      });
+
+      it('log neither when DATABASE_URL is not a valid URL', async () => {
+        // Why: Node's ERR_INVALID_URL carries the whole input in its "input" field, which the logger printed.
+        // Prepare
+        vi.stubEnv(ENV.databaseUrl, `postgres://postgres:${PASSWORD}@[not-a-host/postgres`);
+
+        // Act
+        const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch(
+          (e: unknown) => e,
+        );
+
+        // Assess
+        expect((error as Error).message).toMatch(/DATABASE_URL is not a valid URL/);
+        expect(leaks(output.text())).toEqual([]);
+        expect(leaks(errorText(error))).toEqual([]);
+      });
+
+      it('log neither when the secret is malformed', async () => {
+        // Why: the validation error names the bad fields; it must not echo the secret it could not use.
+        // Prepare
+        secrets
+          .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+          .resolves({ SecretString: JSON.stringify({ user: 'fifo', password: PASSWORD, port: 'x' }) });
+
+        // Act
+        const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch(
+          (e: unknown) => e,
+        );
+
+        // Assess
+        expect((error as Error).message).toMatch(/invalid: username/);
+        expect(leaks(output.text())).toEqual([]);
+        expect(leaks(errorText(error))).toEqual([]);
+      });
+
+      it('log neither when the secret is not JSON at all (a pasted password)', async () => {
+        // Why: JSON.parse quotes its input in its error message, which the handler logged.
+        // Prepare
+        secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: PASSWORD });
+
+        // Act
+        const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch(
+          (e: unknown) => e,
+        );
+
+        // Assess
+        expect((error as Error).message).toMatch(/the database secret is not JSON/);
+        expect(leaks(output.text())).toEqual([]);
+        expect(leaks(errorText(error))).toEqual([]);
+      });
     });
 
-    it.each([
-      ['connection refused', () => ({ port: deadPort }), /ECONNREFUSED/],
-      [
-        'an unknown user (an authentication failure: refetch, retry, fail)',
-        () => ({ username: 'no_such_user' }),
-        /no_such_user/,
-      ],
-      ['an unknown database', () => ({ dbname: 'no_such_database' }), /no_such_database/],
-      ['a host that makes the connection string unparseable', () => ({ host: 'a:b:c' }), /Invalid URL/],
-    ] as const)('log neither when the connection fails: %s', async (_name, overrides, expected) => {
-      // Why: a failure logs the error with every property; a driver error must not carry the credentials.
-      // Prepare
-      const connectionString = serveSecret(db, overrides());
+    describe('on a database', { tags: 'server' }, () => {
+      let db: TestDatabase;
+      let unmigrated: TestDatabase;
 
-      // Act
-      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
+      beforeAll(async () => {
+        db = await createTestDatabase();
+        unmigrated = await createEmptyDatabase();
+        await insertTrades(db.pool, [...generateTrades({ trades: 200, symbols: 2, seed: 5 })]);
+      });
+      afterAll(async () => {
+        await resetContainer();
+        await unmigrated?.drop();
+        await db?.drop();
+      });
 
-      // Assess
-      expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(expected);
-      const text = output.text();
-      expect(text).toContain('incremental failed');
-      expect(leaks(text, [connectionString])).toEqual([]);
-      expect(leaks(errorText(error), [connectionString])).toEqual([]);
-    });
+      it('log neither the password nor the connection string when every handler succeeds', async () => {
+        // Why: the success path logs the most (pool opened, results, EMF) and runs every 5 minutes.
+        // Prepare
+        const connectionString = serveSecret(db);
 
-    it('log neither when TLS verification fails', async () => {
-      // Why: production verifies TLS; the refusal names the problem, never the credentials.
-      // Prepare
-      const connectionString = serveSecret(db);
-      vi.stubEnv(ENV.dbTls, 'verify-full');
+        // Act
+        const results = [
+          await migrateHandler({}, fakeContext('migrate')),
+          await fullRebuildHandler(SCHEDULED, fakeContext('full-rebuild')),
+          await incrementalHandler(SCHEDULED, fakeContext('incremental')),
+          await reportHandler(SCHEDULED, fakeContext('report')),
+        ];
 
-      // Act
-      const error = await fullRebuildHandler(SCHEDULED, fakeContext('full-rebuild')).catch((e: unknown) => e);
+        // Assess
+        expect(results[1]).toMatchObject({ status: 'completed' });
+        expect(results[2]).toMatchObject({ status: 'completed' });
+        const text = output.text();
+        expect(text).toContain('database pool opened');
+        expect(text).toContain('incremental finished');
+        expect(leaks(text, [connectionString])).toEqual([]);
+      });
 
-      // Assess
-      expect((error as Error).message).toMatch(/SSL|TLS|certificate/i);
-      expect(leaks(output.text(), [connectionString])).toEqual([]);
-      expect(leaks(errorText(error), [connectionString])).toEqual([]);
-    });
+      it.each([
+        [
+          'an unknown user (an authentication failure: refetch, retry, fail)',
+          { username: 'no_such_user' },
+          /no_such_user/,
+        ],
+        ['an unknown database', { dbname: 'no_such_database' }, /no_such_database/],
+      ] as const)('log neither when the connection fails: %s', async (_name, overrides, expected) => {
+        // Prepare
+        const connectionString = serveSecret(db, overrides);
 
-    it('log neither when the run fails after connecting', async () => {
-      // Why: a query error carries SQL and parameters; neither may include the credentials.
-      // Prepare: a database without fifo-ledger's schema.
-      const connectionString = serveSecret(unmigrated);
+        // Act
+        const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch(
+          (e: unknown) => e,
+        );
 
-      // Act
-      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
+        // Assess
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toMatch(expected);
+        const text = output.text();
+        expect(text).toContain('incremental failed');
+        expect(leaks(text, [connectionString])).toEqual([]);
+        expect(leaks(errorText(error), [connectionString])).toEqual([]);
+      });
 
-      // Assess
-      expect((error as Error).message).toMatch(/does not exist/);
-      expect(leaks(output.text(), [connectionString])).toEqual([]);
-      expect(leaks(errorText(error), [connectionString])).toEqual([]);
-    });
+      it('log neither when TLS verification fails', async () => {
+        // Why: production verifies TLS; the refusal names the problem, never the credentials.
+        // Prepare
+        const connectionString = serveSecret(db);
+        vi.stubEnv(ENV.dbTls, 'verify-full');
 
-    it('log neither when DATABASE_URL is not a valid URL', async () => {
-      // Why: Node's ERR_INVALID_URL carries the whole input in its "input" field, which the logger printed.
-      // Prepare
-      vi.stubEnv(ENV.databaseUrl, `postgres://postgres:${PASSWORD}@[not-a-host/postgres`);
+        // Act
+        const error = await fullRebuildHandler(SCHEDULED, fakeContext('full-rebuild')).catch(
+          (e: unknown) => e,
+        );
 
-      // Act
-      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
+        // Assess
+        expect((error as Error).message).toMatch(/SSL|TLS|certificate/i);
+        expect(leaks(output.text(), [connectionString])).toEqual([]);
+        expect(leaks(errorText(error), [connectionString])).toEqual([]);
+      });
 
-      // Assess
-      expect((error as Error).message).toMatch(/DATABASE_URL is not a valid URL/);
-      expect(leaks(output.text())).toEqual([]);
-      expect(leaks(errorText(error))).toEqual([]);
-    });
+      it('log neither when the run fails after connecting', async () => {
+        // Why: a query error carries SQL and parameters; neither may include the credentials.
+        // Prepare: a database without fifo-ledger's schema.
+        const connectionString = serveSecret(unmigrated);
 
-    it('log neither when the secret is malformed', async () => {
-      // Why: the validation error names the bad fields; it must not echo the secret it could not use.
-      // Prepare
-      secrets
-        .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
-        .resolves({ SecretString: JSON.stringify({ user: 'fifo', password: PASSWORD, port: 'x' }) });
+        // Act
+        const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch(
+          (e: unknown) => e,
+        );
 
-      // Act
-      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
-
-      // Assess
-      expect((error as Error).message).toMatch(/invalid: username/);
-      expect(leaks(output.text())).toEqual([]);
-      expect(leaks(errorText(error))).toEqual([]);
-    });
-
-    it('log neither when the secret is not JSON at all (a pasted password)', async () => {
-      // Why: JSON.parse quotes its input in its error message, which the handler logged.
-      // Prepare
-      secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: PASSWORD });
-
-      // Act
-      const error = await incrementalHandler(SCHEDULED, fakeContext('incremental')).catch((e: unknown) => e);
-
-      // Assess
-      expect((error as Error).message).toMatch(/the database secret is not JSON/);
-      expect(leaks(output.text())).toEqual([]);
-      expect(leaks(errorText(error))).toEqual([]);
+        // Assess
+        expect((error as Error).message).toMatch(/does not exist/);
+        expect(leaks(output.text(), [connectionString])).toEqual([]);
+        expect(leaks(errorText(error), [connectionString])).toEqual([]);
+      });
     });
   });
 
@@ -277,34 +318,6 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
       if (port !== undefined) parsed.port = String(port);
       return parsed.toString();
     };
-
-    it('prints the connection without its password, whether it connects or not', async () => {
-      // Why: operators paste CLI output into tickets; a DATABASE_URL password must be redacted there.
-      // Prepare
-      const good = withPassword(db.url);
-      const wrongPort = withPassword(db.url, deadPort);
-
-      // Act
-      const [refused, refusedJson, health, full, incremental] = await Promise.all([
-        fifo(wrongPort, 'health'),
-        fifo(wrongPort, 'incremental', '--json'),
-        fifo(good, 'health'),
-        fifo(good, 'full', '--json'),
-        fifo(good, 'incremental'),
-      ]);
-
-      // Assess
-      expect(refused.code).toBe(1);
-      expect(refused.output).toMatch(
-        /cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: connect ECONNREFUSED/,
-      );
-      expect(refusedJson.code).toBe(1);
-      for (const result of [health, full, incremental]) expect(result.code, result.output).toBe(0);
-      expect(health.output).toContain('abandoned runs:');
-      for (const result of [refused, refusedJson, health, full, incremental]) {
-        expect(leaks(result.output, [good, wrongPort])).toEqual([]);
-      }
-    });
 
     // Two forms that once leaked through redactUrl: a password= parameter and a URL without scheme.
     it('redacts a password given as a query parameter (?password=)', async () => {
@@ -348,6 +361,48 @@ describe.skipIf(needsServer)('secrets in logs (needs a server)', () => {
       // Assess
       expect(result.code).toBe(1);
       expect(leaks(result.output, [url])).toEqual([]);
+    });
+
+    describe('on a database', { tags: 'server' }, () => {
+      let db: TestDatabase;
+
+      beforeAll(async () => {
+        db = await createTestDatabase();
+        await insertTrades(db.pool, [...generateTrades({ trades: 200, symbols: 2, seed: 5 })]);
+        // Built, as the handlers leave it: `fifo health` reports on a version that exists.
+        await runFullRebuild(db, { version: 1 });
+      });
+      afterAll(async () => {
+        await db?.drop();
+      });
+
+      it('prints the connection without its password, whether it connects or not', async () => {
+        // Why: operators paste CLI output into tickets; a DATABASE_URL password must be redacted there.
+        // Prepare
+        const good = withPassword(db.url);
+        const wrongPort = withPassword(db.url, deadPort);
+
+        // Act
+        const [refused, refusedJson, health, full, incremental] = await Promise.all([
+          fifo(wrongPort, 'health'),
+          fifo(wrongPort, 'incremental', '--json'),
+          fifo(good, 'health'),
+          fifo(good, 'full', '--json'),
+          fifo(good, 'incremental'),
+        ]);
+
+        // Assess
+        expect(refused.code).toBe(1);
+        expect(refused.output).toMatch(
+          /cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: connect ECONNREFUSED/,
+        );
+        expect(refusedJson.code).toBe(1);
+        for (const result of [health, full, incremental]) expect(result.code, result.output).toBe(0);
+        expect(health.output).toContain('abandoned runs:');
+        for (const result of [refused, refusedJson, health, full, incremental]) {
+          expect(leaks(result.output, [good, wrongPort])).toEqual([]);
+        }
+      });
     });
   });
 });

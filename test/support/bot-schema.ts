@@ -16,7 +16,7 @@ export const SHARED_BOT_SCHEMA_FILE = fileURLToPath(
 
 export const BOT_SCHEMA_SQL = readFileSync(BOT_SCHEMA_FILE, 'utf8');
 
-/** The bot's four views, which read fifo_allocations (bot-schema.md: adoption must keep them). */
+/** The bot's four views, which read fifo_allocations (docs/design.md §3.1: adoption must keep them). */
 export const BOT_VIEWS = [
   'v_allocation_health',
   'v_unmatched_sells',
@@ -24,7 +24,7 @@ export const BOT_VIEWS = [
   'v_allocation_discrepancies',
 ] as const;
 
-/** The deprecated columns of trade_records (bot-schema.md: they may already have been dropped). */
+/** The deprecated columns of trade_records (docs/design.md §3.1: they may already have been dropped). */
 export const BOT_DEPRECATED_COLUMNS = [
   'parent_id',
   'parent_ids',
@@ -51,7 +51,7 @@ export type BotVariant = keyof typeof BOT_VARIANTS;
 
 /**
  * Trades and the bot's (stale-lot) version-2 allocations, log row and review-queue row,
- * written as the bot's programs write them (bot-schema.md, "What the bot's own programs keep
+ * written as the bot's programs write them (docs/design.md §3.1, "What the bot's own programs keep
  * doing"): new buys with remaining_size = size, a log row with computation_start set by the
  * script and symbols_processed the list of symbols.
  */

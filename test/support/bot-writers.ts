@@ -1,6 +1,6 @@
 /**
  * The trading bot's own programs, as they keep writing the shared database after fifo-ledger
- * is installed (../shared/bot-schema.md, "What the bot's own programs keep doing"). Each is
+ * is installed (docs/design.md §3.1). Each is
  * written the way the bot writes: SQL of its own against its own tables, never fifo-ledger's
  * helpers, and nothing that knows fifo-ledger exists (no fifo_ledger_run, no fifo_* table of
  * fifo-ledger's). Tests play them against fifo-ledger's jobs (test/coexistence/).
@@ -14,7 +14,7 @@ import type pg from 'pg';
 
 type Queryable = pg.Pool | pg.ClientBase;
 
-/** The bot's `source` values (bot-schema.md). */
+/** The bot's `source` values (docs/design.md §3.1). */
 export const BOT_SOURCES = ['webhook', 'websocket', 'passivemm', 'manual', 'reconciled'] as const;
 export type BotSource = (typeof BOT_SOURCES)[number];
 
@@ -47,7 +47,7 @@ export interface RecordedTrade {
   readonly reconciledAt?: string | null;
 }
 
-/** The per-fill row id beside an order's own row (bot-schema.md). */
+/** The per-fill row id beside an order's own row (docs/design.md §3.1). */
 export const fillId = (orderId: string, n: number): string => `${orderId}-FILL-${n}`;
 
 /**
