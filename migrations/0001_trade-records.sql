@@ -1,5 +1,5 @@
 -- Up Migration
--- The bot's trade_records (../shared/bot-schema.md). On the bot's database it exists and is
+-- The bot's trade_records (docs/design.md §3.1). On the bot's database it exists and is
 -- left as it is, except for what fifo-ledger needs and is missing. The deprecated PnL
 -- columns are created only on an empty database, so the bot's writer keeps working there;
 -- nothing in fifo-ledger reads them.

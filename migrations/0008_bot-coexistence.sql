@@ -1,7 +1,7 @@
 -- Up Migration
--- Living beside the bot's own programs (../shared/bot-schema.md, "What the bot's own programs
--- keep doing"): they keep writing fifo_computation_log, fifo_allocations version 2 and
--- trade_records.remaining_size after fifo-ledger is installed.
+-- Living beside the bot's own programs (docs/design.md §3.1): they keep writing
+-- fifo_computation_log, fifo_allocations version 2 and trade_records.remaining_size after
+-- fifo-ledger is installed.
 
 -- 1. Whose log row is it. The bot's FIFO script logs its runs in the same table; health, the
 -- report and the abandoned-run sweep must see only fifo-ledger's. A writer that does not know

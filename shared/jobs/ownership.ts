@@ -1,6 +1,6 @@
 /**
  * Whose version is it. fifo_allocations is shared with the bot, whose own FIFO script writes
- * version 2 (../shared/bot-schema.md). A version is fifo-ledger's once it is registered in
+ * version 2 (docs/design.md §3.1). A version is fifo-ledger's once it is registered in
  * fifo_versions, which only fifo-ledger's runs do; a version that holds allocation rows and is
  * not registered was written by someone else, and a run would overwrite those rows.
  */
