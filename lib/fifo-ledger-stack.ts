@@ -7,16 +7,14 @@
  * them lives beside the construct that owns the setting (stackSettingProblems).
  */
 import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { alarmSettingProblems, FifoAlarms } from './alarms.ts';
 import { FifoDashboard } from './dashboard.ts';
-import { type ExistingDatabase, NewDatabase } from './database.ts';
+import { type ExistingDatabase, NewDatabase, type NewDatabaseProps } from './database.ts';
 import type { FifoFunction } from './fifo-function.ts';
 import { FullRebuildStateMachine, mapConcurrencyProblem } from './full-rebuild-state-machine.ts';
 import { FunctionsNetwork, networkSettingProblems } from './functions-network.ts';
@@ -35,42 +33,23 @@ export interface DailyTime {
   readonly minute: number;
 }
 
-/** Create a VPC and an RDS PostgreSQL instance. */
-export interface NewDatabaseSettings {
+/**
+ * Create a VPC and an RDS PostgreSQL instance. Each setting and its default is documented once,
+ * on NewDatabaseProps (lib/database.ts).
+ */
+export interface NewDatabaseSettings
+  extends Pick<
+    NewDatabaseProps,
+    | 'instanceType'
+    | 'engineVersion'
+    | 'allocatedStorageGiB'
+    | 'multiAz'
+    | 'deletionProtection'
+    | 'backupRetention'
+    | 'databaseName'
+    | 'secretRotation'
+  > {
   readonly mode: 'new';
-  /**
-   * @default ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO)
-   */
-  readonly instanceType?: ec2.InstanceType;
-  /**
-   * @default rds.PostgresEngineVersion.VER_17
-   */
-  readonly engineVersion?: rds.PostgresEngineVersion;
-  /**
-   * @default 20
-   */
-  readonly allocatedStorageGiB?: number;
-  /**
-   * @default false
-   */
-  readonly multiAz?: boolean;
-  /**
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-  /**
-   * @default Duration.days(7)
-   */
-  readonly backupRetention?: Duration;
-  /**
-   * @default 'fifo'
-   */
-  readonly databaseName?: string;
-  /**
-   * Rotation interval of the generated secret; null disables rotation.
-   * @default Duration.days(30)
-   */
-  readonly secretRotation?: Duration | null;
 }
 
 /** Use a database that already exists; every value comes from configuration (no lookups). */

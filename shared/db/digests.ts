@@ -53,13 +53,19 @@ export type SymbolScope = readonly string[] | null;
 /** The SQL condition for a scope passed as the query's second parameter. */
 export const IN_SCOPE = '($2::varchar[] IS NULL OR symbol = ANY($2::varchar[]))';
 
+/** Per symbol of a version (in scope): the row count and the md5 of its lines in `order`. */
 async function digestsOf(
   client: pg.ClientBase,
-  sql: string,
+  table: TableSpec,
+  order: string,
   version: number,
   scope: SymbolScope,
 ): Promise<Map<string, SymbolDigest>> {
-  const { rows } = await client.query<{ symbol: string; n: number; md5: string }>(sql, [version, scope]);
+  const { rows } = await client.query<{ symbol: string; n: number; md5: string }>(
+    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(table)}, E'\\x1e' ORDER BY ${order})) AS md5
+     FROM ${table.name} WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
+    [version, scope],
+  );
   return new Map(rows.map((r) => [r.symbol, { rows: r.n, md5: r.md5 }]));
 }
 
@@ -68,14 +74,8 @@ export function storedAllocationDigests(
   version: number,
   scope: SymbolScope = null,
 ): Promise<Map<string, SymbolDigest>> {
-  return digestsOf(
-    client,
-    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(ALLOCATIONS)}, E'\\x1e'
-       ORDER BY sell_time, sell_order_id COLLATE "C", buy_time NULLS LAST, buy_order_id COLLATE "C")) AS md5
-     FROM fifo_allocations WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
-    version,
-    scope,
-  );
+  const order = 'sell_time, sell_order_id COLLATE "C", buy_time NULLS LAST, buy_order_id COLLATE "C"';
+  return digestsOf(client, ALLOCATIONS, order, version, scope);
 }
 
 export function storedLotDigests(
@@ -83,14 +83,7 @@ export function storedLotDigests(
   version: number,
   scope: SymbolScope = null,
 ): Promise<Map<string, SymbolDigest>> {
-  return digestsOf(
-    client,
-    `SELECT symbol, count(*)::int AS n, md5(string_agg(${lineSql(LOTS)}, E'\\x1e'
-       ORDER BY buy_time, buy_order_id COLLATE "C")) AS md5
-     FROM fifo_lots WHERE allocation_version = $1 AND ${IN_SCOPE} GROUP BY symbol`,
-    version,
-    scope,
-  );
+  return digestsOf(client, LOTS, 'buy_time, buy_order_id COLLATE "C"', version, scope);
 }
 
 function digest<T>(rows: readonly T[], columns: readonly (keyof T)[]): SymbolDigest {

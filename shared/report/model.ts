@@ -35,6 +35,7 @@ import {
   type HoldingStats,
   type MarketSection,
   type Mover,
+  type PositionInput,
   type RiskSection,
   type RoundtripSection,
   readAttribution,
@@ -102,17 +103,8 @@ export interface ChartDay {
   readonly equity: string | null;
 }
 
-export interface OpenPosition {
-  readonly symbol: string;
-  readonly lots: number;
-  readonly size: string;
-  /** Σ remaining cost, exact. */
-  readonly costBasis: string;
-  /** costBasis / size to 12 decimal places (display only). */
-  readonly averageCost: string;
-  readonly oldestLotTime: string;
-  readonly oldestLotAgeSeconds: number;
-}
+/** A symbol's open lots, summed (its fields: sections.ts). */
+export type OpenPosition = PositionInput;
 
 export interface UnmatchedSell {
   readonly sellOrderId: string;

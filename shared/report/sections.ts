@@ -54,14 +54,20 @@ export interface Mark {
   readonly stale: boolean;
 }
 
-export interface MarkedPosition {
+/** A symbol's open lots, summed: the report's open positions (model.ts's OpenPosition). */
+export interface PositionInput {
   readonly symbol: string;
   readonly lots: number;
   readonly size: string;
+  /** Σ remaining cost, exact. */
   readonly costBasis: string;
+  /** costBasis / size to 12 decimal places (display only). */
   readonly averageCost: string;
   readonly oldestLotTime: string;
   readonly oldestLotAgeSeconds: number;
+}
+
+export interface MarkedPosition extends PositionInput {
   /** Null when the symbol has neither a price row nor a fill to mark it with. */
   readonly mark: Mark | null;
   /** size × mark, exact. */
@@ -87,17 +93,6 @@ export interface MarketSection {
     readonly unmarked: number;
     readonly stale: number;
   };
-}
-
-/** An OpenPosition (model.ts), the fields this module reads. */
-export interface PositionInput {
-  readonly symbol: string;
-  readonly lots: number;
-  readonly size: string;
-  readonly costBasis: string;
-  readonly averageCost: string;
-  readonly oldestLotTime: string;
-  readonly oldestLotAgeSeconds: number;
 }
 
 const ageAt = (iso: string, end: string) => Math.max(0, (Date.parse(end) - Date.parse(iso)) / 1000);
