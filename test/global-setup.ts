@@ -5,17 +5,19 @@
  *   template is dropped at the end of the run;
  * - it rebuilds the CLI bundle when a source is newer than it, as `npm ci` builds it: the tests
  *   start `bin/fifo.js` hundreds of times, and with a stale bundle each start transpiles the
- *   sources with tsx instead, several times slower. FIFO_CLI_SOURCES=1 still runs the sources.
+ *   sources with tsx instead, several times slower. FIFO_CLI_SOURCES=1 still runs the sources;
+ * - it bundles the job children the reliability tests start and kill (test/support/child-entry.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error: a plain ES module without types (it must run before anything is built).
 import { buildCli, DEFAULT_OUTDIR } from '../bin/build.mjs';
 import { migrate } from '../shared/db/migrate.ts';
+import { CHILD_BUNDLE_DIR } from './support/child-entry.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,8 +68,37 @@ async function buildStaleCli(): Promise<void> {
   }
 }
 
+/** The job children, one bundle each; without esbuild (or on error) they run from their sources. */
+async function bundleJobChildren(): Promise<void> {
+  const temporary = `${CHILD_BUNDLE_DIR}.tmp-${process.pid}`;
+  try {
+    const { build } = await import('esbuild');
+    await build({
+      entryPoints: ['run-job.ts', 'run-partition.ts'].map((f) =>
+        fileURLToPath(new URL(`./support/${f}`, import.meta.url)),
+      ),
+      outdir: temporary,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    // Swapped in whole, so a run reading the bundles never sees half of them.
+    await mkdir(CHILD_BUNDLE_DIR, { recursive: true });
+    await rm(CHILD_BUNDLE_DIR, { recursive: true, force: true });
+    await rename(temporary, CHILD_BUNDLE_DIR);
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    await rm(CHILD_BUNDLE_DIR, { recursive: true, force: true });
+    console.warn(`test setup: the job children run from their sources (${(error as Error).message})`);
+  }
+}
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   await buildStaleCli();
+  await bundleJobChildren();
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     project.provide('fifoTemplateDatabase', undefined);

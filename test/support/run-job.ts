@@ -16,6 +16,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childEntry } from './child-entry.ts';
 
 export type JobMode = 'full' | 'incremental';
 
@@ -53,7 +54,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 /** Starts `run-job.ts` in a child Node.js process (tsx loader), from the repository root. */
 export function spawnJob(mode: JobMode, url: string, options: SpawnJobOptions = {}): JobProcess {
-  const args = ['--import', 'tsx', SELF, mode, url];
+  const args = [...childEntry(SELF), mode, url];
   if (options.version !== undefined) args.push('--version', String(options.version));
   if (options.triggeredBy !== undefined) args.push('--triggered-by', options.triggeredBy);
   if (options.app !== undefined) args.push('--app', options.app);

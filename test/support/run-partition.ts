@@ -16,6 +16,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { childEntry } from './child-entry.ts';
 
 export interface PartitionExit {
   readonly code: number | null;
@@ -51,7 +52,7 @@ export function spawnPartition(
   work: { readonly runId: string; readonly partition: number } | null,
   options: SpawnPartitionOptions = {},
 ): PartitionProcess {
-  const args = ['--import', 'tsx', SELF, url];
+  const args = [...childEntry(SELF), url];
   if (work) args.push(work.runId, String(work.partition));
   if (options.app !== undefined) args.push('--app', options.app);
   if (options.wait) args.push('--wait');
