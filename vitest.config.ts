@@ -7,8 +7,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Migrates one template database per run; each test file's database is a copy of it.
     globalSetup: ['test/global-setup.ts'],
-    // Most of a database test's time is PostgreSQL's, not the worker's: more workers than cores.
-    maxWorkers: 3,
+    // One worker per core: the run is CPU-bound (workers and PostgreSQL share the 2 cores), and
+    // 3 workers took as long (6m08s-6m23s against 6m04s) with more contention for the tests
+    // that time a run.
+    maxWorkers: 2,
     tags: [
       {
         name: 'server',
