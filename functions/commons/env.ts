@@ -8,9 +8,10 @@
 import { getNumberFromEnv } from '@aws-lambda-powertools/commons/utils/env';
 import { ConfigError } from '../../shared/jobs/index.ts';
 
-/** A whole number from 1, or `defaultValue` when the variable is unset (or set to that value). */
+/** A whole number from 1, or `defaultValue` when the variable is unset. */
 export function getWholeNumberFromEnv({ key, defaultValue }: { key: string; defaultValue: number }): number {
-  const value = getNumberFromEnv({ key, defaultValue });
-  if (value === defaultValue || (Number.isSafeInteger(value) && value >= 1)) return value;
+  if (process.env[key] === undefined) return defaultValue;
+  const value = getNumberFromEnv({ key });
+  if (Number.isSafeInteger(value) && value >= 1) return value;
   throw new ConfigError(`${key} must be a positive whole number, got "${process.env[key]}"`);
 }

@@ -13,10 +13,10 @@
  *
  * Tests import `spawnJob` from this file; the job itself runs only when it is executed.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { childEntry } from './child-entry.ts';
+import { type ChildExit, option, spawnChild } from './child-entry.ts';
 
 export type JobMode = 'full' | 'incremental';
 
@@ -31,14 +31,7 @@ export interface SpawnJobOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export interface JobExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** The job's result when it returned. */
-  readonly result: Record<string, unknown> | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type JobExit = ChildExit;
 
 export interface JobProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -52,66 +45,15 @@ export interface JobProcess {
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** Starts `run-job.ts` in a child Node.js process (tsx loader), from the repository root. */
+/** Starts `run-job.ts` in a child Node.js process (see child-entry.ts). */
 export function spawnJob(mode: JobMode, url: string, options: SpawnJobOptions = {}): JobProcess {
-  const args = [...childEntry(SELF), mode, url];
+  const args = [mode, url];
   if (options.version !== undefined) args.push('--version', String(options.version));
   if (options.triggeredBy !== undefined) args.push('--triggered-by', options.triggeredBy);
   if (options.app !== undefined) args.push('--app', options.app);
   if (options.wait) args.push('--wait');
-  const child = spawn(process.execPath, args, {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: { ...process.env, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let result: Record<string, unknown> | null = null;
-  let onReady: () => void = () => {};
-  let onNotReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    onReady = resolve;
-    onNotReady = reject;
-  });
-  // A test may kill the child before it is ready; that is not an unhandled rejection.
-  ready.catch(() => {});
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    stdout += `${line}\n`;
-    let message: { event?: string; result?: Record<string, unknown> };
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (message.event === 'ready') onReady();
-    if (message.event === 'result') result = message.result ?? null;
-  });
-  child.stderr.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  // Writing to a child that was killed must not throw in the test process.
-  child.stdin.on('error', () => {});
-  const exited = new Promise<JobExit>((resolve) => {
-    child.on('close', (code, signal) => {
-      onNotReady(new Error(`job process ended before it was ready (${signal ?? code}): ${stderr.trim()}`));
-      resolve({ code, signal, result, stdout, stderr });
-    });
-  });
-  return {
-    child,
-    ready,
-    exited,
-    start: () => {
-      child.stdin.write('go\n');
-    },
-  };
-}
-
-function option(args: readonly string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
+  const { child, ready, exited, send } = spawnChild(SELF, args, { what: 'job process', env: options.env });
+  return { child, ready, exited, start: () => send('go') };
 }
 
 async function main(args: readonly string[]): Promise<void> {

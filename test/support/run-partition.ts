@@ -13,18 +13,12 @@
  * the RUN and PARTITION given as arguments.
  * A failure prints its error's name and message on stderr and exits 1.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { childEntry } from './child-entry.ts';
+import { type ChildExit, option, spawnChild } from './child-entry.ts';
 
-export interface PartitionExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** runRebuildPartition's result when it returned. */
-  readonly result: Record<string, unknown> | null;
-  readonly stderr: string;
-}
+export type PartitionExit = ChildExit;
 
 export interface PartitionProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -52,61 +46,15 @@ export function spawnPartition(
   work: { readonly runId: string; readonly partition: number } | null,
   options: SpawnPartitionOptions = {},
 ): PartitionProcess {
-  const args = [...childEntry(SELF), url];
+  const args = [url];
   if (work) args.push(work.runId, String(work.partition));
   if (options.app !== undefined) args.push('--app', options.app);
   if (options.wait) args.push('--wait');
-  const child = spawn(process.execPath, args, {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    env: { ...process.env, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const { child, ready, exited, send } = spawnChild(SELF, args, {
+    what: 'partition process',
+    env: options.env,
   });
-  let stderr = '';
-  let result: Record<string, unknown> | null = null;
-  let onReady: () => void = () => {};
-  let onNotReady: (error: Error) => void = () => {};
-  const ready = new Promise<void>((resolve, reject) => {
-    onReady = resolve;
-    onNotReady = reject;
-  });
-  ready.catch(() => {});
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    let message: { event?: string; result?: Record<string, unknown> };
-    try {
-      message = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (message.event === 'ready') onReady();
-    if (message.event === 'result') result = message.result ?? null;
-  });
-  child.stderr.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdin.on('error', () => {});
-  const exited = new Promise<PartitionExit>((resolve) => {
-    child.on('close', (code, signal) => {
-      onNotReady(
-        new Error(`partition process ended before it was ready (${signal ?? code}): ${stderr.trim()}`),
-      );
-      resolve({ code, signal, result, stderr });
-    });
-  });
-  return {
-    child,
-    ready,
-    exited,
-    start: (work) => {
-      child.stdin.write(`${work ? JSON.stringify(work) : 'go'}\n`);
-    },
-  };
-}
-
-function option(args: readonly string[], name: string): string | undefined {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
+  return { child, ready, exited, start: (next) => send(next ? JSON.stringify(next) : 'go') };
 }
 
 async function main(args: readonly string[]): Promise<void> {
