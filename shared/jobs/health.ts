@@ -87,7 +87,45 @@ async function lastRunOf(db: pg.Pool | pg.ClientBase, version: number, mode: str
   return toSummary(rows[0]);
 }
 
-export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): Promise<Health> {
+/** One read of the version's 'running' log rows (in the statement's snapshot), then of its lock (live). */
+async function readRunningAndLock(db: pg.Pool, version: number): Promise<{ ids: string[]; locked: boolean }> {
+  const { rows } = await db.query<{ ids: string[]; locked: boolean }>(
+    `SELECT ARRAY(SELECT id::text FROM fifo_computation_log
+                  WHERE fifo_ledger_run AND allocation_version = $1 AND status = 'running') AS ids,
+       EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND classid = $2::bigint::oid AND objid = $1::bigint::oid AND objsubid = 2) AS locked`,
+    [version, LOCK_NAMESPACE],
+  );
+  return rows[0]!;
+}
+
+/**
+ * Whether a run holds the version's lock, and how many runs marked 'running' died. A live run
+ * holds the lock from before it logs 'running' until after it logs its end (docs/design.md
+ * §4), but one statement reads the log in its snapshot and the lock live, later: a run that
+ * ends in between looks 'running' and unlocked. So a row counts as abandoned only when two
+ * reads, in autocommit statements one after the other, both find it 'running' and the lock
+ * free: a live run 'running' in both snapshots held the lock at the first lock check.
+ */
+async function readRunsState(
+  db: pg.Pool,
+  version: number,
+): Promise<{ abandoned: number; inProgress: boolean }> {
+  const first = await readRunningAndLock(db, version);
+  if (first.locked) return { abandoned: 0, inProgress: true };
+  if (first.ids.length === 0) return { abandoned: 0, inProgress: false };
+  const second = await readRunningAndLock(db, version);
+  if (second.locked) return { abandoned: 0, inProgress: true };
+  return { abandoned: second.ids.filter((id) => first.ids.includes(id)).length, inProgress: false };
+}
+
+/**
+ * Reads the version's health. It takes a pool, not a client: the abandoned-run check relies on
+ * each of its statements having a snapshot of its own, which a REPEATABLE READ transaction
+ * would not give.
+ */
+export async function readHealth(db: pg.Pool, version: number): Promise<Health> {
   const [lastFull, lastIncremental, okFull, okIncremental] = await Promise.all([
     lastRunOf(db, version, 'full', false),
     lastRunOf(db, version, 'incremental', false),
@@ -102,8 +140,6 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     allocations: string;
     open_lots: string;
     rejected: string;
-    running: string;
-    locked: boolean;
     mirror: string;
     foreign_runs: string;
   }>(
@@ -118,19 +154,13 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
        (SELECT count(*) FROM fifo_allocations WHERE allocation_version = $1)::text AS allocations,
        (SELECT count(*) FROM fifo_lots WHERE allocation_version = $1 AND remaining_size > 0)::text AS open_lots,
        (SELECT count(*) FROM fifo_rejected_trades)::text AS rejected,
-       (SELECT count(*) FROM fifo_computation_log
-        WHERE fifo_ledger_run AND allocation_version = $1 AND status = 'running')::text
-         AS running,
        (SELECT count(*) FROM fifo_mirror_writes w
         JOIN fifo_lots l ON l.allocation_version = $1 AND l.buy_order_id = w.order_id
         JOIN trade_records t ON t.order_id = w.order_id
         WHERE t.remaining_size IS DISTINCT FROM l.remaining_size::double precision)::text AS mirror,
        (SELECT count(*) FROM fifo_computation_log
-        WHERE NOT fifo_ledger_run AND computation_start > now() - interval '24 hours')::text AS foreign_runs,
-       EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND classid = $2::bigint::oid AND objid = $1::bigint::oid AND objsubid = 2) AS locked`,
-    [version, LOCK_NAMESPACE],
+        WHERE NOT fifo_ledger_run AND computation_start > now() - interval '24 hours')::text AS foreign_runs`,
+    [version],
   );
   const r = rows[0]!;
   const { rows: drift } = await db.query<{ at: string; rows: string; usd: string }>(
@@ -149,7 +179,7 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
      GROUP BY symbol ORDER BY symbol COLLATE "C"`,
     [version],
   );
-  const running = Number(r.running);
+  const runs = await readRunsState(db, version);
   return {
     version,
     lastRun: { full: lastFull, incremental: lastIncremental },
@@ -165,8 +195,8 @@ export async function readHealth(db: pg.Pool | pg.ClientBase, version: number): 
     openLots: Number(r.open_lots),
     lastDrift: drift[0] ? { at: drift[0].at, rows: Number(drift[0].rows), usd: drift[0].usd } : null,
     rejectedTrades: Number(r.rejected),
-    abandonedRuns: r.locked ? 0 : running,
-    runInProgress: r.locked,
+    abandonedRuns: runs.abandoned,
+    runInProgress: runs.inProgress,
     mirrorMismatches: Number(r.mirror),
     foreignRuns24h: Number(r.foreign_runs),
   };

@@ -170,6 +170,38 @@ describe('overlapping runs (needs a server: several sessions)', { tags: 'server'
     console.info(`full beside incremental: ${outcomes.join('; ')}`);
   });
 
+  it('health never calls a live run abandoned, however its reads fall against runs that end', async () => {
+    // Why: health reads the log in a snapshot and the lock live; a run that ended between the two
+    // looked 'running' with no lock, and a healthy version got a WARNING (exit 2) and an alarm.
+    // Prepare
+    await insertTrades(db.pool, [...generateTrades({ trades: 500, symbols: 2, seed: 61 })]);
+    await runFullRebuild(db, { version: 1 });
+    const [runner, reader] = await openPools(2);
+    const RUNS = 60;
+    let runsDone = false;
+
+    // Act: short runs back to back, each one opening and closing a 'running' row, while health
+    // reads as fast as it can.
+    const runs = (async () => {
+      try {
+        for (let i = 0; i < RUNS; i += 1) {
+          const run = await runIncremental(runner!, { version: 1, triggeredBy: `health-race-${i}` });
+          expect(run.status).toBe('completed');
+        }
+      } finally {
+        runsDone = true;
+      }
+    })();
+    const reads: { abandonedRuns: number; runInProgress: boolean }[] = [];
+    while (!runsDone) reads.push(await readHealth(reader!.pool, 1));
+    await runs;
+
+    // Assess
+    expect(reads.filter((h) => h.runInProgress).length).toBeGreaterThan(0);
+    expect(reads.filter((h) => h.abandonedRuns > 0)).toEqual([]);
+    expect(await readHealth(db.pool, 1)).toMatchObject({ abandonedRuns: 0, runInProgress: false });
+  });
+
   describe('the incremental Lambda handler', () => {
     let stdout: ReturnType<typeof captureStdout>;
     let secrets: ReturnType<typeof useHandlerEnvironment>;
