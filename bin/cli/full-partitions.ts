@@ -3,19 +3,15 @@
  * prints its partitions, --run RUN --partition I works one, --finish RUN checks that all
  * completed and logs the run. Their JSON and text forms.
  */
-import { availableParallelism } from 'node:os';
+
+import { MAX_PARTITIONS } from '../../shared/jobs/partitions/count.ts';
 import type { FinishResult, PartitionResult, PlannedRun } from '../../shared/jobs/partitions/index.ts';
 import { CliError } from './errors.ts';
 import { plural, wholeNumber } from './options.ts';
 
-/** The most partitions (shared/jobs/partitions/plan.ts MAX_PARTITIONS, written out so --help loads no job code). */
-export const MAX_PARTITIONS = 256;
-
-/** --partitions when not given: one per core, as the machine reports them. */
-export const defaultPartitions = (): number => Math.min(MAX_PARTITIONS, availableParallelism());
-
 export interface FullForm {
   readonly kind: 'rebuild' | 'plan' | 'partition' | 'finish';
+  /** For a rebuild, absent when not given: then the run chooses (automaticPartitions). */
   readonly partitions?: number;
   readonly runId?: string;
   readonly partition?: number;
@@ -64,13 +60,8 @@ export function fullForm(opts: {
     };
   }
   if (opts.finish !== undefined) return { kind: 'finish', runId: runId('--finish', opts.finish) };
-  return {
-    kind: 'rebuild',
-    partitions:
-      opts.partitions === undefined
-        ? defaultPartitions()
-        : wholeNumber('--partitions', opts.partitions, 1, MAX_PARTITIONS),
-  };
+  if (opts.partitions === undefined) return { kind: 'rebuild' };
+  return { kind: 'rebuild', partitions: wholeNumber('--partitions', opts.partitions, 1, MAX_PARTITIONS) };
 }
 
 export const planJson = (p: PlannedRun) => ({

@@ -1,7 +1,9 @@
 /** The database commands: migrate, full, incremental, health, explain. */
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { HealthWindow, RunSummary } from '../../shared/jobs/health.ts';
 import type { FullRebuildResult, Health, IncrementalResult, JobLogger } from '../../shared/jobs/index.ts';
+import { MIN_TRADES_TO_PARTITION } from '../../shared/jobs/partitions/count.ts';
 import type { Verdict, VerdictReason } from '../../shared/report/verdict.ts';
 import { type CliDatabase, withDatabase } from './database.ts';
 import { CliError } from './errors.ts';
@@ -360,7 +362,7 @@ export function registerJobCommands(program: Command): void {
         optionWithDefault(
           '--partitions <K>',
           'split the symbols into K partitions, each on its own worker thread and connections',
-          'the available cores; 1 on the embedded database',
+          `one per core for ${MIN_TRADES_TO_PARTITION.toLocaleString('en-US')} trade records or more; else 1, as on the embedded database`,
         ),
       )
       .option('--plan <K>', 'record a run of K partitions for other processes to work, print its id')
@@ -455,13 +457,14 @@ export function registerJobCommands(program: Command): void {
               } else {
                 await runAndPrint(
                   json,
-                  () =>
+                  async () =>
                     j.runFullRebuild(db, {
                       version,
                       dryRun: opts.dryRun,
                       takeOverVersion: opts.takeOverVersion,
                       lockWaitMs: Number(lockWait) * 1000,
-                      partitions: form.partitions,
+                      partitions:
+                        form.partitions ?? (await j.automaticPartitions(db, availableParallelism())),
                       triggeredBy: 'cli',
                       logger,
                       onProgress: progressPrinter('full rebuild'),

@@ -12,6 +12,7 @@ export { type IncrementalOptions, type IncrementalResult, runIncremental } from 
 export type { RunOutcome, RunOutcomeStatus } from './outcome.ts';
 export { ForeignVersionError } from './ownership.ts';
 export {
+  automaticPartitions,
   type FinishResult,
   finishPartitionedRebuild,
   type PartitionResult,

@@ -4,6 +4,11 @@
  * one line that says what to do (README, "Partitioned rebuild").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  automaticPartitions,
+  MAX_PARTITIONS,
+  MIN_TRADES_TO_PARTITION,
+} from '../../shared/jobs/partitions/count.ts';
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -60,6 +65,27 @@ describe('fifo full across processes', { tags: 'server' }, () => {
     expect(await snapshotVersion(db.pool, 2)).toEqual(reference);
     expect(await snapshotVersion(db.pool, 4)).toEqual(reference);
   }, 120_000);
+
+  it('splits a rebuild by itself only for a history big enough to gain from it', async () => {
+    // Why: each partition is a worker thread that loads the jobs and opens connections; on a
+    // small history that made a default `fifo full` slower than one process (docs/performance.md).
+    // Act
+    const chosen = await Promise.all([
+      automaticPartitions(db, 4, 3_000),
+      automaticPartitions(db, 4, 3_001),
+      automaticPartitions(db, 1, 1),
+      automaticPartitions(db, MAX_PARTITIONS + 1, 1),
+      automaticPartitions({ ...db, supportsCopy: false }, 4, 1),
+    ]);
+    const byDefault = await fifo(['full', '--version', '6'], env);
+
+    // Assess
+    expect(chosen).toEqual([4, 1, 1, MAX_PARTITIONS, 1]);
+    expect(MIN_TRADES_TO_PARTITION).toBeGreaterThan(3_000);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(byDefault.stderr).not.toContain('partition started');
+    expect(await snapshotVersion(db.pool, 6)).toEqual(await snapshotVersion(db.pool, 3));
+  });
 
   it('finishing with a partition not done says which and what to run, and keeps the version hidden', async () => {
     // Why: after a crash the operator must learn exactly what is left, and the report must not

@@ -13,6 +13,7 @@ import { assertVersionIsOurs } from '../ownership.ts';
 import { withVersionLock } from '../version-run.ts';
 import { balancePartitions } from './balance.ts';
 import type { PlannedRun, PlanOptions } from './contract.ts';
+import { MAX_PARTITIONS } from './count.ts';
 import { assertNoPartitionedRunHolds } from './runs.ts';
 import { ensureSymbolLockRows } from './symbol-locks.ts';
 
@@ -21,8 +22,6 @@ export class PlanSkipped extends Error {
   override name = 'PlanSkipped';
 }
 
-/** The most partitions a run may have: more would only queue on the database's cores. */
-export const MAX_PARTITIONS = 256;
 /** How long a plan waits for the version's lock when not told: an incremental run takes seconds. */
 const PLAN_LOCK_WAIT_MS = 30_000;
 
