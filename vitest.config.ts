@@ -7,10 +7,13 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Migrates one template database per run; each test file's database is a copy of it.
     globalSetup: ['test/global-setup.ts'],
-    // One worker per core: the run is CPU-bound (workers and PostgreSQL share the 2 cores), and
-    // 3 workers took as long (6m08s-6m23s against 6m04s) with more contention for the tests
-    // that time a run.
+    // One worker per core: the run is CPU-bound (workers and PostgreSQL share the 2 cores).
     maxWorkers: 2,
+    // The files of a worker share its loaded modules: importing the sources, the AWS SDK and
+    // the CDK anew for every file took a quarter of the run's CPU (README, "Quick start"). What a
+    // file changes it undoes: env stubs and SDK mocks in afterEach, and the handlers' cached
+    // pool and secret through resetContainer (test/functions/support.ts).
+    isolate: false,
     tags: [
       {
         name: 'server',
