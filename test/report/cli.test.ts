@@ -1,7 +1,8 @@
 /**
- * `fifo report` as an operator runs it: the real CLI in a child process, against an embedded
- * database kept in a temp dir (prepared here with trades from the last hours), so it needs no
- * server and no AWS.
+ * `fifo report` as an operator runs it: the real CLI in a child process, on a database prepared
+ * here with trades from the last hours. That is the test server's when TEST_DATABASE_URL is set,
+ * else an embedded one kept in a temp dir (each CLI start loads it, seconds of CPU), so the
+ * file needs no server and no AWS.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,10 +14,11 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../shared/db/embedded.ts';
 import { migrate } from '../../shared/db/migrate.ts';
-import { openDatabase } from '../../shared/db/pool.ts';
+import { type Database, openDatabase } from '../../shared/db/pool.ts';
 import { runFullRebuild } from '../../shared/jobs/index.ts';
 import { generateTrades } from '../../shared/sample/generator.ts';
 import { insertTrades } from '../../shared/sample/load.ts';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../support/database.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,10 +29,12 @@ interface CliRun {
 }
 
 let work: string;
-let dataDir: string;
+/** How the CLI finds the prepared database: DATABASE_URL, or FIFO_EMBEDDED_DIR. */
+let databaseEnv: Record<string, string>;
+let serverDatabase: TestDatabase | undefined;
 let realized: { cents: string; rows: number };
 
-/** Runs `node bin/fifo.js ...args` on the prepared embedded database; the exit code is data. */
+/** Runs `node bin/fifo.js ...args` on the prepared database; the exit code is data. */
 function fifo(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && !k.startsWith('REPORT_')),
@@ -39,7 +43,7 @@ function fifo(args: string[], env: Record<string, string> = {}): Promise<CliRun>
     execFile(
       'node',
       ['bin/fifo.js', ...args],
-      { cwd: repo, timeout: 60_000, env: { ...base, FIFO_EMBEDDED_DIR: dataDir, ...env } },
+      { cwd: repo, timeout: 60_000, env: { ...base, ...databaseEnv, ...env } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         done({ code, stdout, stderr });
@@ -48,30 +52,42 @@ function fifo(args: string[], env: Record<string, string> = {}): Promise<CliRun>
   });
 }
 
+/** Migrated, with five hours of trades that end an hour ago (all inside the default 24 h window), built. */
+async function prepare(db: Database): Promise<void> {
+  const start = new Date(Date.now() - 6 * 3_600_000).toISOString();
+  await insertTrades(db.pool, [...generateTrades({ trades: 300, symbols: 2, seed: 3, start })]);
+  await runFullRebuild(db, { version: 1 });
+  const { rows } = await db.pool.query<{ cents: string; rows: string }>(
+    `SELECT to_char(round(sum(pnl_usd), 2), 'FM999999990.00') AS cents, count(*)::text AS rows
+     FROM fifo_allocations WHERE allocation_version = 1`,
+  );
+  realized = { cents: rows[0]!.cents, rows: Number(rows[0]!.rows) };
+}
+
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'fifo-report-cli-'));
-  dataDir = join(work, 'data');
+  if (serverUrl) {
+    serverDatabase = await createTestDatabase();
+    await prepare(serverDatabase);
+    databaseEnv = { DATABASE_URL: serverDatabase.url };
+    return;
+  }
+  const dataDir = join(work, 'data');
   const embedded = await startEmbeddedPostgres(dataDir);
   const db = await openDatabase({ connectionString: embedded.connectionString, max: 1 });
   try {
     const client = await db.pool.connect();
     await migrate(client).finally(() => client.release());
-    // Five hours of trades that end an hour ago: all inside the default 24 h window.
-    const start = new Date(Date.now() - 6 * 3_600_000).toISOString();
-    await insertTrades(db.pool, [...generateTrades({ trades: 300, symbols: 2, seed: 3, start })]);
-    await runFullRebuild(db, { version: 1 });
-    const { rows } = await db.pool.query<{ cents: string; rows: string }>(
-      `SELECT to_char(round(sum(pnl_usd), 2), 'FM999999990.00') AS cents, count(*)::text AS rows
-       FROM fifo_allocations WHERE allocation_version = 1`,
-    );
-    realized = { cents: rows[0]!.cents, rows: Number(rows[0]!.rows) };
+    await prepare(db);
   } finally {
     await db.close();
     await embedded.stop();
   }
+  databaseEnv = { FIFO_EMBEDDED_DIR: dataDir };
 });
 
 afterAll(async () => {
+  await serverDatabase?.drop();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -127,7 +143,11 @@ describe('fifo report', () => {
     const args = ['report', '--send'];
 
     // Act
-    const run = await fifo(args, { FIFO_EMBEDDED_DIR: join(work, 'never-created') });
+    // Either database would do: one that refuses connections, and an embedded one not yet made.
+    const run = await fifo(args, {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      FIFO_EMBEDDED_DIR: join(work, 'never-created'),
+    });
 
     // Assess
     expect(run.code).toBe(1);
