@@ -24,8 +24,12 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { resetTables, snapshotVersion } from '../support/fixtures.ts';
 import { type JobMode, type JobProcess, spawnJob } from '../support/run-job.ts';
 
-/** Trades in the history: a run on them takes a few hundred milliseconds. */
-const HISTORY_TRADES = 6_000;
+/**
+ * Trades in the history: a run on them takes a few hundred milliseconds, long enough for
+ * random delays to land in reading, computing and writing. Every round rebuilds them once or
+ * twice (the reference, the repair), so this size sets the test's cost.
+ */
+const HISTORY_TRADES = 3_000;
 const SYMBOLS = 4;
 /** Kills at a random delay, per mode: enough to hit three phases of a run (docs/reliability.md §2). */
 const RANDOM_KILLS = 20;
