@@ -22,7 +22,7 @@ export default class ServerSkips implements Reporter {
     if (tests === 0) return;
     process.stdout.write(
       `${tests} tests in ${files} test files skipped: TEST_DATABASE_URL is not set ` +
-        `(they need a real PostgreSQL; see README "Tests")\n`,
+        `(they need a real PostgreSQL; see README "Quick start")\n`,
     );
   }
 }
