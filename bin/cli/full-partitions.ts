@@ -3,7 +3,6 @@
  * prints its partitions, --run RUN --partition I works one, --finish RUN checks that all
  * completed and logs the run. Their JSON and text forms.
  */
-
 import { MAX_PARTITIONS } from '../../shared/jobs/partitions/count.ts';
 import type { FinishResult, PartitionResult, PlannedRun } from '../../shared/jobs/partitions/index.ts';
 import { CliError } from './errors.ts';

@@ -76,7 +76,7 @@ const toSummary = (row: RunRow | undefined): RunSummary | null =>
       }
     : null;
 
-async function lastRunOf(db: pg.Pool | pg.ClientBase, version: number, mode: string, onlyCompleted: boolean) {
+async function lastRunOf(db: pg.Pool, version: number, mode: string, onlyCompleted: boolean) {
   const { rows } = await db.query<RunRow>(
     `SELECT ${RUN_COLUMNS} FROM fifo_computation_log
      WHERE fifo_ledger_run AND allocation_version = $1 AND computation_mode = $2 AND NOT dry_run

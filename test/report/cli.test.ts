@@ -52,7 +52,10 @@ function fifo(args: string[], env: Record<string, string> = {}): Promise<CliRun>
   });
 }
 
-/** Migrated, with five hours of trades that end an hour ago (all inside the default 24 h window), built. */
+/**
+ * Fills a migrated database: five hours of trades that end an hour ago (all inside the default
+ * 24 h window), built as version 1; keeps their realized PnL for the assertions.
+ */
 async function prepare(db: Database): Promise<void> {
   const start = new Date(Date.now() - 6 * 3_600_000).toISOString();
   await insertTrades(db.pool, [...generateTrades({ trades: 300, symbols: 2, seed: 3, start })]);
@@ -143,7 +146,8 @@ describe('fifo report', () => {
     const args = ['report', '--send'];
 
     // Act
-    // Either database would do: one that refuses connections, and an embedded one not yet made.
+    // Both ways to a database lead nowhere (a refused port, an embedded dir not yet made), so
+    // the settings message can only come from before either is tried.
     const run = await fifo(args, {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
       FIFO_EMBEDDED_DIR: join(work, 'never-created'),
